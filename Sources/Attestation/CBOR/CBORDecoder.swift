@@ -1,8 +1,9 @@
 /// Strict RFC 8949 decoder for exactly one top-level data item.
 ///
-/// Definite lengths only: NSM never emits indefinite-length items, and accepting them would
-/// widen the attack surface for nothing. Duplicate map keys are rejected because two parsers
-/// that pick different duplicates would disagree on what a signed document says.
+/// Indefinite lengths are supported in full (RFC 8949 §3.2) because current NSM firmware
+/// sends the attestation payload as an indefinite-length map (`0xbf … 0xff`); they count
+/// against the same limits as definite ones. Duplicate map keys are rejected because two
+/// parsers that pick different duplicates would disagree on what a signed document says.
 public enum CBORDecoder {
     public static func decode(_ bytes: [UInt8], limits: CBORLimits = CBORLimits()) throws(CBORError) -> CBOR {
         guard bytes.count <= limits.maxTotalSize else {
@@ -41,36 +42,61 @@ private struct Reader {
         offset += 1
 
         if major == 7 { return try readSimple(info: info, start: start) }
-        guard info != 31 else { throw .indefiniteLength(what: Self.majorName(major), offset: start) }
-        let argument = try readArgument(info: info, start: start)
+        let length: UInt64? = info == 31 ? nil : try readArgument(info: info, start: start)
 
         switch major {
-        case 0: return .unsigned(argument)
-        case 1: return .negative(argument)
-        case 2: return .bytes(try readString(length: argument, what: "byte string", start: start))
+        case 0, 1, 6:
+            guard let argument = length else { throw .indefiniteLengthNotAllowed(what: Self.majorName(major), offset: start) }
+            if major == 0 { return .unsigned(argument) }
+            if major == 1 { return .negative(argument) }
+            return .tagged(argument, try readItem(depth: depth + 1))
+        case 2:
+            return .bytes(try readString(major: 2, length: length, start: start))
         case 3:
-            let raw = try readString(length: argument, what: "text string", start: start)
+            let raw = try readString(major: 3, length: length, start: start)
             guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
             return .text(text)
         case 4:
-            let count = try checkedLength(argument, what: "array", start: start)
             var elements: [CBOR] = []
-            for _ in 0..<count { elements.append(try readItem(depth: depth + 1)) }
+            try readElements(length: length, what: "array", start: start) { reader throws(CBORError) in
+                elements.append(try reader.readItem(depth: depth + 1))
+            }
             return .array(elements)
-        case 5:
-            let count = try checkedLength(argument, what: "map", start: start)
+        default:  // 5: the only major type left after 0-4, 6 and 7
             var entries: [CBORMapEntry] = []
             var seen = Set<CBOR>()
-            for _ in 0..<count {
-                let keyOffset = offset
-                let key = try readItem(depth: depth + 1)
+            try readElements(length: length, what: "map", start: start) { reader throws(CBORError) in
+                let keyOffset = reader.offset
+                let key = try reader.readItem(depth: depth + 1)
                 guard seen.insert(key).inserted else { throw .duplicateMapKey(offset: keyOffset) }
-                entries.append(CBORMapEntry(key, try readItem(depth: depth + 1)))
+                entries.append(CBORMapEntry(key, try reader.readItem(depth: depth + 1)))
             }
             return .map(entries)
-        default:  // 6: the only major type left after 0-5 and 7
-            return .tagged(argument, try readItem(depth: depth + 1))
         }
+    }
+
+    /// Calls `readOne` `length` times, or until a break byte when the length is indefinite.
+    private mutating func readElements(
+        length: UInt64?, what: String, start: Int, _ readOne: (inout Reader) throws(CBORError) -> Void
+    ) throws(CBORError) {
+        if let length {
+            for _ in 0..<(try checkedLength(length, what: what, start: start)) { try readOne(&self) }
+            return
+        }
+        var count = 0
+        while try !consumeBreak(what: "indefinite-length \(what)", start: start) {
+            count += 1
+            _ = try checkedLength(UInt64(count), what: what, start: start)
+            try readOne(&self)
+        }
+    }
+
+    /// True (and consumes it) when the next byte is a break; a missing break is truncation.
+    private mutating func consumeBreak(what: String, start: Int) throws(CBORError) -> Bool {
+        guard offset < bytes.count else { throw .truncated(what: what, offset: start, needed: 1, available: 0) }
+        guard bytes[offset] == 0xff else { return false }
+        offset += 1
+        return true
     }
 
     private mutating func readSimple(info: UInt8, start: Int) throws(CBORError) -> CBOR {
@@ -116,7 +142,31 @@ private struct Reader {
         return Int(length)
     }
 
-    private mutating func readString(length: UInt64, what: String, start: Int) throws(CBORError) -> [UInt8] {
+    /// A definite string, or the concatenated chunks of an indefinite one; each chunk must be a
+    /// definite string of the same major type (RFC 8949 §3.2.3).
+    private mutating func readString(major: UInt8, length: UInt64?, start: Int) throws(CBORError) -> [UInt8] {
+        let what = major == 2 ? "byte string" : "text string"
+        if let length { return try readChunk(length: length, what: what, start: start) }
+        var joined: [UInt8] = []
+        while try !consumeBreak(what: "indefinite-length \(what)", start: start) {
+            let chunkStart = offset
+            items += 1
+            guard items <= limits.maxItems else { throw .itemLimitExceeded(limit: limits.maxItems, offset: chunkStart) }
+            let initial = bytes[offset]
+            offset += 1
+            guard initial >> 5 == major, initial & 0x1f != 31 else {
+                throw .invalidChunk(what: what, offset: chunkStart)
+            }
+            let chunkLength = try readArgument(info: initial & 0x1f, start: chunkStart)
+            let chunk = try readChunk(length: chunkLength, what: what, start: chunkStart)
+            if major == 3, String(validating: chunk, as: UTF8.self) == nil { throw .invalidUTF8(offset: chunkStart) }
+            joined += chunk
+            _ = try checkedLength(UInt64(joined.count), what: what, start: start)
+        }
+        return joined
+    }
+
+    private mutating func readChunk(length: UInt64, what: String, start: Int) throws(CBORError) -> [UInt8] {
         let count = try checkedLength(length, what: what, start: start)
         let available = bytes.count - offset
         guard available >= count else {
@@ -128,11 +178,9 @@ private struct Reader {
 
     private static func majorName(_ major: UInt8) -> String {
         switch major {
-        case 2: "byte string"
-        case 3: "text string"
-        case 4: "array"
-        case 5: "map"
-        default: "item of major type \(major)"
+        case 0: "unsigned integer"
+        case 1: "negative integer"
+        default: "tag"
         }
     }
 }

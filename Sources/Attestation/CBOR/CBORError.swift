@@ -2,8 +2,9 @@
 public enum CBORError: Error, Equatable, CustomStringConvertible {
     case truncated(what: String, offset: Int, needed: Int, available: Int)
     case reservedAdditionalInfo(Int, offset: Int)
-    case indefiniteLength(what: String, offset: Int)
+    case indefiniteLengthNotAllowed(what: String, offset: Int)
     case unexpectedBreak(offset: Int)
+    case invalidChunk(what: String, offset: Int)
     case unsupportedSimpleValue(UInt64, offset: Int)
     case floatNotSupported(offset: Int)
     case invalidUTF8(offset: Int)
@@ -20,10 +21,12 @@ public enum CBORError: Error, Equatable, CustomStringConvertible {
             "truncated \(what) at offset \(offset): need \(needed) bytes, \(available) left"
         case .reservedAdditionalInfo(let info, let offset):
             "reserved additional information \(info) at offset \(offset)"
-        case .indefiniteLength(let what, let offset):
-            "indefinite-length \(what) at offset \(offset) is not supported"
+        case .indefiniteLengthNotAllowed(let what, let offset):
+            "\(what) at offset \(offset) uses additional information 31, which is only valid for strings, arrays and maps"
         case .unexpectedBreak(let offset):
             "unexpected break (0xff) at offset \(offset)"
+        case .invalidChunk(let what, let offset):
+            "chunk at offset \(offset) of an indefinite-length \(what) is not a definite \(what)"
         case .unsupportedSimpleValue(let value, let offset):
             "unsupported simple value \(value) at offset \(offset) (only false, true, null, undefined)"
         case .floatNotSupported(let offset):
