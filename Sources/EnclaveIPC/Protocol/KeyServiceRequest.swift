@@ -1,0 +1,88 @@
+/// One key-service request. Callers never build these directly: `KeyServiceClient` has a
+/// method per operation and the server hands each case to the matching `KeyServiceHandler`
+/// method.
+enum KeyServiceRequest: Hashable, Sendable {
+    case publicKey
+    case signInference(requestHash: Digest32, outputHash: Digest32)
+    case signRecord(SignableRecord)
+    case attest(nonce: AttestationNonce)
+    case ohttpConfigs
+    case ohttpOpen(encapsulatedRequest: [UInt8])
+    case providerSecrets
+    case injectSecrets(envelope: [UInt8])
+    case registerTLSCertificate(sha256: Digest32)
+    case health
+    case ready
+
+    var operation: KeyServiceOperation {
+        switch self {
+        case .publicKey: .publicKey
+        case .signInference: .signInference
+        case .signRecord: .signRecord
+        case .attest: .attest
+        case .ohttpConfigs: .ohttpConfigs
+        case .ohttpOpen: .ohttpOpen
+        case .providerSecrets: .providerSecrets
+        case .injectSecrets: .injectSecrets
+        case .registerTLSCertificate: .registerTLSCertificate
+        case .health: .health
+        case .ready: .ready
+        }
+    }
+
+    /// The fields a request of this operation carries besides `id` and `type`; for
+    /// `signRecord` they depend on the record `domain`.
+    static func fields(of operation: KeyServiceOperation, domain: String?) -> Set<String> {
+        switch operation {
+        case .publicKey, .ohttpConfigs, .providerSecrets, .health, .ready: []
+        case .signInference: ["requestHash", "outputHash"]
+        case .signRecord: Set(["domain"]).union(domain.flatMap { SignableRecord.fields[$0] } ?? [])
+        case .attest: ["nonce"]
+        case .ohttpOpen: ["encapsulatedRequest"]
+        case .injectSecrets: ["envelope"]
+        case .registerTLSCertificate: ["sha256"]
+        }
+    }
+
+    init(_ operation: KeyServiceOperation, from reader: WireReader) throws(KeyServiceProtocolError) {
+        switch operation {
+        case .publicKey: self = .publicKey
+        case .ohttpConfigs: self = .ohttpConfigs
+        case .providerSecrets: self = .providerSecrets
+        case .health: self = .health
+        case .ready: self = .ready
+        case .signInference:
+            self = .signInference(requestHash: try reader.digest("requestHash"), outputHash: try reader.digest("outputHash"))
+        case .signRecord:
+            self = .signRecord(try SignableRecord(domain: try reader.string("domain", maximumBytes: 64), from: reader))
+        case .attest:
+            self = .attest(nonce: try AttestationNonce(reader.bytes("nonce", length: AttestationNonce.allowedByteCounts)))
+        case .ohttpOpen:
+            self = .ohttpOpen(encapsulatedRequest: try reader.bytes("encapsulatedRequest", length: Limits.encapsulatedRequest))
+        case .injectSecrets:
+            self = .injectSecrets(envelope: try reader.bytes("envelope", length: Limits.injectionEnvelope))
+        case .registerTLSCertificate:
+            self = .registerTLSCertificate(sha256: try reader.digest("sha256"))
+        }
+    }
+
+    func write(to writer: inout WireWriter) throws {
+        switch self {
+        case .publicKey, .ohttpConfigs, .providerSecrets, .health, .ready:
+            break
+        case .signInference(let requestHash, let outputHash):
+            try writer.write(bytes: requestHash.bytes, "requestHash")
+            try writer.write(bytes: outputHash.bytes, "outputHash")
+        case .signRecord(let record):
+            try record.write(to: &writer)
+        case .attest(let nonce):
+            try writer.write(bytes: nonce.bytes, "nonce")
+        case .ohttpOpen(let encapsulatedRequest):
+            try writer.write(bytes: encapsulatedRequest, "encapsulatedRequest")
+        case .injectSecrets(let envelope):
+            try writer.write(bytes: envelope, "envelope")
+        case .registerTLSCertificate(let sha256):
+            try writer.write(bytes: sha256.bytes, "sha256")
+        }
+    }
+}
