@@ -88,6 +88,21 @@ import X509
         #expect(chainFailure(report) == .badSignature(certificate: "leaf", issuer: "cabundle[0]"))
     }
 
+    /// notBefore after notAfter is hostile input, not a reason to trap.
+    @Test func invertedValidityIsRejectedWithoutCrashing() async throws {
+        let root = try TestChain.root()
+        let leaf = try TestChain.issue(
+            "leaf", by: root, extensions: try TestChain.leafExtensions(),
+            notBefore: TestChain.now.addingTimeInterval(60), notAfter: TestChain.now.addingTimeInterval(-60)
+        )
+        let report = try await TestChain.verify(try TestChain.document(bundle: [root], leaf: leaf), trusting: root)
+        guard case .notValidAt(let certificate, _, _, _) = chainFailure(report) else {
+            Issue.record("expected a validity failure: \(report.renderedText())")
+            return
+        }
+        #expect(certificate == "leaf")
+    }
+
     @Test func embeddedRootIsTheAWSRootG1() throws {
         let anchors = try TrustAnchors.awsNitro()
         #expect(anchors.roots.count == 1)

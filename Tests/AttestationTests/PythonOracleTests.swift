@@ -5,6 +5,10 @@ import Testing
 /// Cross-checks simulated documents with an independent implementation (Python cbor2 +
 /// cryptography), so our CBOR encoder and COSE signer are judged by code that is not ours.
 @Suite struct PythonOracleTests {
+    struct OracleUnavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
     struct OracleRun {
         var status: Int32
         var output: [String: Any]
@@ -31,8 +35,10 @@ import Testing
         let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 || process.terminationStatus == 1 else {
-            Issue.record("Python oracle could not run (exit \(process.terminationStatus)): \(err)")
-            throw CocoaError(.executableLoad)
+            throw OracleUnavailable(
+                description: "Python oracle could not run (exit \(process.terminationStatus)); "
+                    + "install python3 and Tests/requirements.txt: \(err)"
+            )
         }
         let object = try #require(try JSONSerialization.jsonObject(with: out) as? [String: Any], "oracle output: \(err)")
         return OracleRun(status: process.terminationStatus, output: object)

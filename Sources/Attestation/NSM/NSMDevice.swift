@@ -58,7 +58,7 @@ public final class NSMDevice: NSMInterface {
 
     private static func unexpected(_ response: NSMResponse, for request: String) -> NSMError {
         if case .error(let code) = response { return .moduleError(code) }
-        return .unexpectedResponse(expected: request, got: "\(response)".prefix(60).description)
+        return .unexpectedResponse(expected: request, got: response.variant)
     }
 
     private func exchange(_ request: NSMRequest) throws(NSMError) -> NSMResponse {

@@ -50,6 +50,16 @@ public enum NSMResponse: Sendable, Equatable {
     case getRandom(random: [UInt8])
     case error(NSMErrorCode)
 
+    /// The nsm-api variant name, for messages about an unexpected answer.
+    public var variant: String {
+        switch self {
+        case .attestation: "Attestation"
+        case .describePCR: "DescribePCR"
+        case .getRandom: "GetRandom"
+        case .error: "Error"
+        }
+    }
+
     public init(decoding bytes: [UInt8]) throws(NSMError) {
         let item: CBOR
         do { item = try CBORDecoder.decode(bytes) } catch { throw .malformedResponse("\(error)") }

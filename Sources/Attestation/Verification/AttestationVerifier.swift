@@ -69,14 +69,14 @@ public struct AttestationVerifier: Sendable {
     private func checkChain(_ document: AttestationDocument, at time: Date) async -> CheckStatus {
         do {
             let check = CertificateChainCheck(roots: trustAnchors.roots, time: time)
-            _ = try await check.validate(certificate: document.certificate, cabundle: document.cabundle)
+            try await check.validate(certificate: document.certificate, cabundle: document.cabundle)
         } catch {
             return .failed(.chain(error))
         }
         let rootFingerprint = SHA256.hash(data: document.cabundle.first ?? []).hexString
         let root = rootFingerprint == TrustAnchors.awsNitroRootG1SHA256 ? "AWS Nitro Root-G1" : "the dev root"
         return .passed(
-            "leaf and \(document.cabundle.count) CA certificates up to \(root), valid at \(ChainError.format(time))"
+            "leaf and \(document.cabundle.count) CA certificates up to \(root), valid at \(time.iso8601))"
         )
     }
 

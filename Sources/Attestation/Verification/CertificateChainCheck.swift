@@ -13,8 +13,7 @@ struct CertificateChainCheck {
     let roots: [Certificate]
     let time: Date
 
-    /// Returns the validated leaf.
-    func validate(certificate: [UInt8], cabundle: [[UInt8]]) async throws(ChainError) -> Certificate {
+    func validate(certificate: [UInt8], cabundle: [[UInt8]]) async throws(ChainError) {
         var path: [(label: String, certificate: Certificate)] = []
         for (index, der) in cabundle.enumerated() {
             path.append(("cabundle[\(index)]", try Self.parse(der, label: "cabundle[\(index)]")))
@@ -28,7 +27,8 @@ struct CertificateChainCheck {
         for (position, entry) in path.enumerated() {
             if position > 0 { try checkIssued(entry, by: path[position - 1]) }
         }
-        for entry in path where !(entry.certificate.notValidBefore...entry.certificate.notValidAfter).contains(time) {
+        // Compared one bound at a time: a hostile certificate may have notBefore > notAfter.
+        for entry in path where time < entry.certificate.notValidBefore || time > entry.certificate.notValidAfter {
             throw .notValidAt(
                 certificate: entry.label, time: time,
                 notBefore: entry.certificate.notValidBefore, notAfter: entry.certificate.notValidAfter
@@ -39,7 +39,6 @@ struct CertificateChainCheck {
         }
         try checkLeaf(leaf)
         try await validateWithRFC5280Policy(leaf: leaf, cabundle: path.dropLast().map(\.certificate))
-        return leaf
     }
 
     private static func parse(_ der: [UInt8], label: String) throws(ChainError) -> Certificate {

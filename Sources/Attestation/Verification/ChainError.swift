@@ -32,8 +32,8 @@ public enum ChainError: Error, Equatable, CustomStringConvertible {
         case .badSignature(let certificate, let issuer):
             "chain: signature of certificate \(certificate) does not verify with the key of \(issuer)"
         case .notValidAt(let certificate, let time, let notBefore, let notAfter):
-            "chain: certificate \(certificate) not valid at \(Self.format(time)) "
-                + "(valid \(Self.format(notBefore)) .. \(Self.format(notAfter)))"
+            "chain: certificate \(certificate) not valid at \(time.iso8601) "
+                + "(valid \(notBefore.iso8601) .. \(notAfter.iso8601))"
         case .notACertificateAuthority(let certificate):
             "chain: certificate \(certificate) issues a certificate but is not a CA (basicConstraints)"
         case .missingKeyCertSign(let certificate):
@@ -45,6 +45,4 @@ public enum ChainError: Error, Equatable, CustomStringConvertible {
         case .rfc5280(let reason): "chain: RFC 5280 validation (swift-certificates) failed: \(reason)"
         }
     }
-
-    static func format(_ date: Date) -> String { date.formatted(.iso8601) }
 }

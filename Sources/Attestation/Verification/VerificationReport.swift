@@ -36,9 +36,9 @@ public struct VerificationReport: Sendable, Equatable {
         if let moduleID { lines.append("module:      \(moduleID)") }
         if let timestamp {
             let date = Date(timeIntervalSince1970: Double(timestamp) / 1000)
-            lines.append("timestamp:   \(ChainError.format(date)) (\(timestamp) ms)")
+            lines.append("timestamp:   \(date.iso8601) (\(timestamp) ms)")
         }
-        if let verificationTime { lines.append("verified at: \(ChainError.format(verificationTime))") }
+        if let verificationTime { lines.append("verified at: \(verificationTime.iso8601)") }
         for (index, value) in displayedPCRs { lines.append("PCR\(index):\(index < 10 ? " " : "") \(value.hexString)") }
         for result in results {
             let name = result.check.description
@@ -81,9 +81,9 @@ extension VerificationReport: Encodable {
         if let timestamp {
             try container.encode(timestamp, forKey: .timestampMS)
             let date = Date(timeIntervalSince1970: Double(timestamp) / 1000)
-            try container.encode(ChainError.format(date), forKey: .timestamp)
+            try container.encode(date.iso8601, forKey: .timestamp)
         }
-        try container.encodeIfPresent(verificationTime.map(ChainError.format), forKey: .verifiedAt)
+        try container.encodeIfPresent(verificationTime?.iso8601, forKey: .verifiedAt)
         let pcrHex = Dictionary(uniqueKeysWithValues: pcrs.map { ("\($0.key)", $0.value.hexString) })
         try container.encode(pcrHex, forKey: .pcrs)
         let checks = results.map { result in

@@ -46,11 +46,14 @@ struct TestChain {
         return Link(certificate: certificate, key: key)
     }
 
-    static func issue(_ commonName: String, by issuer: Link, extensions: Certificate.Extensions) throws -> Link {
+    static func issue(
+        _ commonName: String, by issuer: Link, extensions: Certificate.Extensions,
+        notBefore: Date = now.addingTimeInterval(-3600), notAfter: Date = now.addingTimeInterval(3600)
+    ) throws -> Link {
         let key = P384.Signing.PrivateKey()
         let certificate = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(3600),
+            notValidBefore: notBefore, notValidAfter: notAfter,
             issuer: issuer.certificate.subject, subject: try name(commonName), signatureAlgorithm: .ecdsaWithSHA384,
             extensions: extensions, issuerPrivateKey: .init(issuer.key)
         )
