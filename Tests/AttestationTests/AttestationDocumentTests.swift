@@ -58,7 +58,10 @@ import Testing
             ("module_id", .bytes([1]), .wrongType(field: "module_id", expected: "text string", found: "byte string")),
             ("digest", .text("SHA256"), .unsupportedDigest("SHA256")),
             ("timestamp", .unsigned(0), .zeroTimestamp),
-            ("timestamp", .integer(-5), .wrongType(field: "timestamp", expected: "unsigned integer", found: "negative integer")),
+            (
+                "timestamp", .integer(-5),
+                .wrongType(field: "timestamp", expected: "unsigned integer", found: "negative integer")
+            ),
             ("pcrs", .map([]), .pcrCount(0)),
             ("pcrs", .map([CBORMapEntry(.unsigned(32), zero48)]), .pcrIndex("32")),
             ("pcrs", .map([CBORMapEntry(.text("0"), zero48)]), .pcrIndex("\"0\"")),
@@ -66,8 +69,14 @@ import Testing
             ("pcrs", .array([]), .wrongType(field: "pcrs", expected: "map", found: "array")),
             ("certificate", .bytes([]), .lengthOutOfRange(field: "certificate", length: 0, allowed: 1...1024)),
             ("cabundle", .array([]), .emptyCABundle),
-            ("cabundle", .array([.text("x")]), .wrongType(field: "cabundle[0]", expected: "byte string", found: "text string")),
-            ("user_data", .bytes([UInt8](repeating: 1, count: 513)), .lengthOutOfRange(field: "user_data", length: 513, allowed: 0...512)),
+            (
+                "cabundle", .array([.text("x")]),
+                .wrongType(field: "cabundle[0]", expected: "byte string", found: "text string")
+            ),
+            (
+                "user_data", .bytes([UInt8](repeating: 1, count: 513)),
+                .lengthOutOfRange(field: "user_data", length: 513, allowed: 0...512)
+            ),
             ("nonce", .text("n"), .wrongType(field: "nonce", expected: "byte string", found: "text string")),
             ("public_key", .bytes([]), .lengthOutOfRange(field: "public_key", length: 0, allowed: 1...1024)),
             ("extra", .null, .unexpectedField("\"extra\"")),

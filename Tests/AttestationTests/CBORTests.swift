@@ -30,10 +30,17 @@ import Testing
             ("5f42010243030405ff", .bytes([1, 2, 3, 4, 5])),
             ("7f657374726561646d696e67ff", .text("streaming")),
             ("9fff", .array([])),
-            ("9f018202039f0405ffff", .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])),
-            ("bf61610161629f0203ffff", .map([
-                CBORMapEntry(.text("a"), .unsigned(1)), CBORMapEntry(.text("b"), .array([.unsigned(2), .unsigned(3)])),
-            ])),
+            (
+                "9f018202039f0405ffff",
+                .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])
+            ),
+            (
+                "bf61610161629f0203ffff",
+                .map([
+                    CBORMapEntry(.text("a"), .unsigned(1)),
+                    CBORMapEntry(.text("b"), .array([.unsigned(2), .unsigned(3)])),
+                ])
+            ),
         ]
         for (hex, value) in cases { #expect(try CBORDecoder.decode(try RealDocument.hex(hex)) == value, "\(hex)") }
     }

@@ -4,8 +4,10 @@ import Testing
 
 @Suite struct COSETests {
     static func message(protected: [UInt8], unprotected: CBOR = .map([]), signatureLength: Int = 96) -> [UInt8] {
-        CBOR.array([.bytes(protected), unprotected, .bytes([1, 2, 3]), .bytes([UInt8](repeating: 7, count: signatureLength))])
-            .encoded()
+        CBOR.array([
+            .bytes(protected), unprotected, .bytes([1, 2, 3]), .bytes([UInt8](repeating: 7, count: signatureLength)),
+        ])
+        .encoded()
     }
 
     @Test func realDocumentHasTheNSMProfile() throws {
@@ -23,12 +25,16 @@ import Testing
         #expect(try COSESign1(decoding: [0xd2] + document.bytes) == untagged)
         #expect(throws: COSEError.unexpectedTag(17)) { try COSESign1(decoding: [0xd1] + document.bytes) }
         #expect(throws: COSEError.unexpectedTag(98)) { try COSESign1(decoding: [0xd8, 0x62] + document.bytes) }
-        #expect(throws: COSEError.notAnArray(found: "tag 18")) { try COSESign1(decoding: [0xd2, 0xd2] + document.bytes) }
+        #expect(throws: COSEError.notAnArray(found: "tag 18")) {
+            try COSESign1(decoding: [0xd2, 0xd2] + document.bytes)
+        }
     }
 
     @Test func onlyES384IsAccepted() throws {
         let es256 = CBOR.map([CBORMapEntry(.unsigned(1), .integer(-7))]).encoded()
-        #expect(throws: COSEError.unsupportedAlgorithm("-7")) { try COSESign1(decoding: Self.message(protected: es256)) }
+        #expect(throws: COSEError.unsupportedAlgorithm("-7")) {
+            try COSESign1(decoding: Self.message(protected: es256))
+        }
         let textAlg = CBOR.map([CBORMapEntry(.unsigned(1), .text("ES384"))]).encoded()
         #expect(throws: COSEError.unsupportedAlgorithm("\"ES384\"")) {
             try COSESign1(decoding: Self.message(protected: textAlg))

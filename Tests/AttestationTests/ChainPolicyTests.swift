@@ -15,7 +15,8 @@ import X509
         let root = try TestChain.root(pathLength: 1)
         let intermediate = try TestChain.issue("ca", by: root, extensions: try TestChain.caExtensions(pathLength: 0))
         let leaf = try TestChain.issue("leaf", by: intermediate, extensions: try TestChain.leafExtensions())
-        let report = try await TestChain.verify(try TestChain.document(bundle: [root, intermediate], leaf: leaf), trusting: root)
+        let report = try await TestChain.verify(
+            try TestChain.document(bundle: [root, intermediate], leaf: leaf), trusting: root)
         #expect(report.isValid, "\(report.renderedText())")
         #expect(try leaf.certificate.extensions.authorityKeyIdentifier == nil)
         #expect(try leaf.certificate.extensions.subjectKeyIdentifier == nil)
@@ -23,14 +24,18 @@ import X509
 
     @Test func leafThatIsACAIsRejected() async throws {
         let root = try TestChain.root()
-        let leaf = try TestChain.issue("leaf", by: root, extensions: try TestChain.caExtensions(pathLength: nil, keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true)))
+        let leaf = try TestChain.issue(
+            "leaf", by: root,
+            extensions: try TestChain.caExtensions(
+                pathLength: nil, keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true)))
         let report = try await TestChain.verify(try TestChain.document(bundle: [root], leaf: leaf), trusting: root)
         #expect(chainFailure(report) == .leafIsCertificateAuthority)
     }
 
     @Test func leafWithoutDigitalSignatureIsRejected() async throws {
         let root = try TestChain.root()
-        let leaf = try TestChain.issue("leaf", by: root, extensions: try TestChain.leafExtensions(keyUsage: KeyUsage(keyEncipherment: true)))
+        let leaf = try TestChain.issue(
+            "leaf", by: root, extensions: try TestChain.leafExtensions(keyUsage: KeyUsage(keyEncipherment: true)))
         let report = try await TestChain.verify(try TestChain.document(bundle: [root], leaf: leaf), trusting: root)
         #expect(chainFailure(report) == .leafMissingDigitalSignature)
     }
@@ -38,10 +43,12 @@ import X509
     @Test func issuerWithoutKeyCertSignIsRejected() async throws {
         let root = try TestChain.root()
         let intermediate = try TestChain.issue(
-            "ca", by: root, extensions: try TestChain.caExtensions(pathLength: 0, keyUsage: KeyUsage(digitalSignature: true))
+            "ca", by: root,
+            extensions: try TestChain.caExtensions(pathLength: 0, keyUsage: KeyUsage(digitalSignature: true))
         )
         let leaf = try TestChain.issue("leaf", by: intermediate, extensions: try TestChain.leafExtensions())
-        let report = try await TestChain.verify(try TestChain.document(bundle: [root, intermediate], leaf: leaf), trusting: root)
+        let report = try await TestChain.verify(
+            try TestChain.document(bundle: [root, intermediate], leaf: leaf), trusting: root)
         #expect(chainFailure(report) == .missingKeyCertSign(certificate: "cabundle[1]"))
     }
 
@@ -49,7 +56,8 @@ import X509
         let root = try TestChain.root()
         let intermediate = try TestChain.issue("not a ca", by: root, extensions: try TestChain.leafExtensions())
         let leaf = try TestChain.issue("leaf", by: intermediate, extensions: try TestChain.leafExtensions())
-        let report = try await TestChain.verify(try TestChain.document(bundle: [root, intermediate], leaf: leaf), trusting: root)
+        let report = try await TestChain.verify(
+            try TestChain.document(bundle: [root, intermediate], leaf: leaf), trusting: root)
         #expect(chainFailure(report) == .notACertificateAuthority(certificate: "cabundle[1]"))
     }
 
@@ -57,7 +65,8 @@ import X509
         let root = try TestChain.root(pathLength: 0)
         let intermediate = try TestChain.issue("ca", by: root, extensions: try TestChain.caExtensions(pathLength: nil))
         let leaf = try TestChain.issue("leaf", by: intermediate, extensions: try TestChain.leafExtensions())
-        let report = try await TestChain.verify(try TestChain.document(bundle: [root, intermediate], leaf: leaf), trusting: root)
+        let report = try await TestChain.verify(
+            try TestChain.document(bundle: [root, intermediate], leaf: leaf), trusting: root)
         #expect(chainFailure(report) == .pathLengthExceeded(certificate: "cabundle[0]", limit: 0, following: 1))
     }
 
@@ -65,7 +74,8 @@ import X509
         let root = try TestChain.root()
         let intermediate = try TestChain.issue("ca", by: root, extensions: try TestChain.caExtensions(pathLength: 0))
         let leaf = try TestChain.issue("leaf", by: intermediate, extensions: try TestChain.leafExtensions())
-        let report = try await TestChain.verify(try TestChain.document(bundle: [intermediate, root], leaf: leaf), trusting: root)
+        let report = try await TestChain.verify(
+            try TestChain.document(bundle: [intermediate, root], leaf: leaf), trusting: root)
         guard case .untrustedRoot = chainFailure(report) else {
             Issue.record("expected untrusted root: \(report.renderedText())")
             return

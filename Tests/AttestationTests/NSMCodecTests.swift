@@ -15,7 +15,8 @@ import Testing
 
     @Test func describePCRIsAStructVariant() throws {
         // {"DescribePCR": {"index": 3}}
-        #expect(NSMRequest.describePCR(index: 3).encoded() == (try Self.hex("a16b4465736372696265504352a165696e64657803")))
+        #expect(
+            NSMRequest.describePCR(index: 3).encoded() == (try Self.hex("a16b4465736372696265504352a165696e64657803")))
         // index 300 needs a two-byte argument
         #expect(NSMRequest.describePCR(index: 300).encoded().suffix(3) == [0x19, 0x01, 0x2c])
     }
@@ -28,7 +29,11 @@ import Testing
         )
         #expect(NSMRequest.attestation(userData: nil, nonce: [1, 2], publicKey: nil).encoded() == expected)
         let full = NSMRequest.attestation(userData: [9], nonce: [], publicKey: [7, 7]).encoded()
-        #expect(full.range(of: try Self.hex("69757365725f64617461" + "4109" + "656e6f6e6365" + "40" + "6a7075626c69635f6b6579" + "420707")) != nil)
+        #expect(
+            full.range(
+                of: try Self.hex(
+                    "69757365725f64617461" + "4109" + "656e6f6e6365" + "40" + "6a7075626c69635f6b6579" + "420707"))
+                != nil)
     }
 
     @Test func decodesEachResponse() throws {
@@ -38,7 +43,8 @@ import Testing
                 == .attestation(document: [0xd2, 0x84])
         )
         // {"DescribePCR": {"lock": true, "data": h'00…' (48)}}
-        let describe = try Self.hex("a16b4465736372696265504352a2646c6f636bf56464617461" + "5830" + String(repeating: "00", count: 48))
+        let describe = try Self.hex(
+            "a16b4465736372696265504352a2646c6f636bf56464617461" + "5830" + String(repeating: "00", count: 48))
         #expect(try NSMResponse(decoding: describe) == .describePCR(lock: true, data: [UInt8](repeating: 0, count: 48)))
         // {"GetRandom": {"random": h'0102'}}
         #expect(
@@ -53,14 +59,19 @@ import Testing
 
     @Test func rejectsMalformedResponses() throws {
         let cases: [(String, String)] = [
-            ("a16b4174746573746174696f6ea168646f63756d656e7463616263", "Attestation.document is missing or not a byte string"),
+            (
+                "a16b4174746573746174696f6ea168646f63756d656e7463616263",
+                "Attestation.document is missing or not a byte string"
+            ),
             ("a1654572726f72644e6f7065", "Error carries an unknown code (text string)"),
             ("a163466f6fa0", "unknown response variant \"Foo\""),
             ("6947657452616e646f6d", "expected a map with one variant name, found text string"),
             ("a16b4465736372696265504352a16464617461420102", "DescribePCR.lock is missing or not a boolean"),
         ]
         for (hex, reason) in cases {
-            #expect(throws: NSMError.malformedResponse(reason), "\(hex)") { try NSMResponse(decoding: try Self.hex(hex)) }
+            #expect(throws: NSMError.malformedResponse(reason), "\(hex)") {
+                try NSMResponse(decoding: try Self.hex(hex))
+            }
         }
         #expect(throws: NSMError.malformedResponse("truncated data item at offset 1: need 1 bytes, 0 left")) {
             try NSMResponse(decoding: [0xa1])
@@ -76,7 +87,8 @@ import Testing
     @Test func missingDeviceIsATypedError() {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("no-nsm-\(UUID().uuidString)").path
         #expect(throws: NSMError.deviceUnavailable(path: path, errno: ENOENT)) { try NSMDevice(path: path) }
-        #expect("\(NSMError.deviceUnavailable(path: path, errno: ENOENT))".contains("not running inside a Nitro Enclave"))
+        #expect(
+            "\(NSMError.deviceUnavailable(path: path, errno: ENOENT))".contains("not running inside a Nitro Enclave"))
     }
 
     /// Opening a regular file succeeds, but the ioctl is refused (ENOTTY): the client surfaces

@@ -27,7 +27,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, documentFile.path, rootFile.path, "\(time.timeIntervalSince1970)"]
-        let stdout = Pipe(), stderr = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
@@ -40,7 +41,8 @@ import Testing
                     + "install python3 and Tests/requirements.txt: \(err)"
             )
         }
-        let object = try #require(try JSONSerialization.jsonObject(with: out) as? [String: Any], "oracle output: \(err)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: out) as? [String: Any], "oracle output: \(err)")
         return OracleRun(status: process.terminationStatus, output: object)
     }
 
@@ -48,7 +50,8 @@ import Testing
         let authority = try DevCertificateAuthority()
         let pcr = [UInt8](repeating: 0x5a, count: 48)
         let nsm = try SimulatedNSM(pcrs: [0: pcr, 8: pcr], authority: authority)
-        let nonce = Array("oracle nonce".utf8), userData = [UInt8](repeating: 0x12, count: 68)
+        let nonce = Array("oracle nonce".utf8)
+        let userData = [UInt8](repeating: 0x12, count: 68)
         let bytes = try nsm.attest(nonce: nonce, userData: userData, publicKey: nil)
         let document = try AttestationDocument(decoding: try COSESign1(decoding: bytes).payload)
 
@@ -60,7 +63,11 @@ import Testing
         #expect(run.output["tagged"] as? Bool == false)
         #expect(run.output["unprotected_empty"] as? Bool == true)
         #expect(run.output["protected"] as? [String: Int] == ["1": -35])
-        #expect(run.output["keys"] as? [String] == ["module_id", "digest", "timestamp", "pcrs", "certificate", "cabundle", "public_key", "user_data", "nonce"])
+        #expect(
+            run.output["keys"] as? [String] == [
+                "module_id", "digest", "timestamp", "pcrs", "certificate", "cabundle", "public_key", "user_data",
+                "nonce",
+            ])
         #expect(run.output["digest"] as? String == "SHA384")
         #expect((run.output["timestamp"] as? NSNumber)?.uint64Value == document.timestamp)
         #expect(run.output["nonce"] as? String == nonce.map { String(format: "%02x", $0) }.joined())
@@ -78,7 +85,8 @@ import Testing
         let bytes = try SimulatedNSM(authority: authority).attest(nonce: nil, userData: nil, publicKey: nil)
         let document = try AttestationDocument(decoding: try COSESign1(decoding: bytes).payload)
 
-        let tampered = try Self.runOracle(document: bytes.flipping(bytes.count - 1), rootPEM: try authority.rootPEM(), at: document.date)
+        let tampered = try Self.runOracle(
+            document: bytes.flipping(bytes.count - 1), rootPEM: try authority.rootPEM(), at: document.date)
         #expect(tampered.status == 1)
         #expect(tampered.output["signature"] as? String == "invalid")
 

@@ -184,7 +184,9 @@ import Testing
         }
         #expect(expected == measurements.pcrs[0])
         #expect(got == [UInt8](repeating: 0, count: 48))
-        #expect("\(report.failures[0])".hasPrefix("PCR0 mismatch: expected \(expected.map { String(format: "%02x", $0) }.joined())"))
+        #expect(
+            "\(report.failures[0])".hasPrefix(
+                "PCR0 mismatch: expected \(expected.map { String(format: "%02x", $0) }.joined())"))
         #expect("\(report.failures[0])".hasSuffix("(all zero: a debug-mode enclave)"))
     }
 
@@ -202,7 +204,8 @@ import Testing
 
     @Test func taggedDocumentVerifies() async throws {
         let document = try RealDocument(name: try #require(Self.valid.first))
-        let report = await verifier.verify([0xd2] + document.bytes, expecting: .init(verificationTime: document.verifyAt))
+        let report = await verifier.verify(
+            [0xd2] + document.bytes, expecting: .init(verificationTime: document.verifyAt))
         #expect(report.isValid)
     }
 

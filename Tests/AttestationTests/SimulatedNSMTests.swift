@@ -16,17 +16,20 @@ import Testing
 
     init() throws {
         authority = try DevCertificateAuthority()
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("measurements-\(UUID().uuidString).txt")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "measurements-\(UUID().uuidString).txt")
         try Data(Self.measurementsJSON.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         measurements = try Measurements(contentsOf: file)
-        devVerifier = AttestationVerifier(trustAnchors: try TrustAnchors.awsNitro(plusDevRootPEM: try authority.rootPEM()))
+        devVerifier = AttestationVerifier(
+            trustAnchors: try TrustAnchors.awsNitro(plusDevRootPEM: try authority.rootPEM()))
     }
 
     @Test func roundTripBindsEverythingAndPassesEveryCheck() async throws {
         let nsm = try SimulatedNSM(measurements: measurements, authority: authority)
         let nonce = try nsm.getRandom().prefix(32).map { $0 }
-        let tls = [UInt8](repeating: 1, count: 300), signingKey = [UInt8](repeating: 2, count: 294)
+        let tls = [UInt8](repeating: 1, count: 300)
+        let signingKey = [UInt8](repeating: 2, count: 294)
         let ohttp = [UInt8](repeating: 3, count: 80)
         let binding = UserDataBinding(tlsCertificateDER: tls, signingKeySPKIDER: signingKey, ohttpKeyConfigs: ohttp)
         let publicKey = [UInt8](repeating: 4, count: 91)
@@ -62,7 +65,12 @@ import Testing
             return
         }
         let keys = entries.map(\.key)
-        #expect(keys == ["module_id", "digest", "timestamp", "pcrs", "certificate", "cabundle", "public_key", "user_data", "nonce"].map(CBOR.text))
+        #expect(
+            keys
+                == [
+                    "module_id", "digest", "timestamp", "pcrs", "certificate", "cabundle", "public_key", "user_data",
+                    "nonce",
+                ].map(CBOR.text))
         for field in ["public_key", "user_data", "nonce"] { #expect(CBOR.map(entries)[field] == .null) }
         let document = try AttestationDocument(decoding: message.payload)
         #expect(document.pcrs.keys.sorted() == Array(0..<16))
@@ -84,7 +92,8 @@ import Testing
         #expect(dev.isValid, "\(dev.renderedText())")
         // Another simulator's root does not stand in for this one.
         let otherRoot = try DevCertificateAuthority().rootPEM()
-        let other = await AttestationVerifier(trustAnchors: try TrustAnchors.awsNitro(plusDevRootPEM: otherRoot)).verify(bytes)
+        let other = await AttestationVerifier(trustAnchors: try TrustAnchors.awsNitro(plusDevRootPEM: otherRoot))
+            .verify(bytes)
         #expect(!other.isValid)
     }
 
@@ -98,9 +107,11 @@ import Testing
     @Test func leafLivesAboutThreeHours() async throws {
         let bytes = try SimulatedNSM(authority: authority).attest(nonce: nil, userData: nil, publicKey: nil)
         let document = try AttestationDocument(decoding: try COSESign1(decoding: bytes).payload)
-        let inside = await devVerifier.verify(bytes, expecting: .init(verificationTime: document.date.addingTimeInterval(2 * 3600)))
+        let inside = await devVerifier.verify(
+            bytes, expecting: .init(verificationTime: document.date.addingTimeInterval(2 * 3600)))
         #expect(inside.isValid)
-        let after = await devVerifier.verify(bytes, expecting: .init(verificationTime: document.date.addingTimeInterval(4 * 3600)))
+        let after = await devVerifier.verify(
+            bytes, expecting: .init(verificationTime: document.date.addingTimeInterval(4 * 3600)))
         guard case .failed(.chain(.notValidAt(let certificate, _, _, _))) = after.status(of: .chain) else {
             Issue.record("expected expiry: \(after.renderedText())")
             return
@@ -110,11 +121,23 @@ import Testing
 
     @Test func enforcesNSMInputLimits() throws {
         let nsm = try SimulatedNSM(authority: authority)
-        #expect(throws: NSMError.moduleError(.inputTooLarge)) { try nsm.attest(nonce: [UInt8](repeating: 0, count: 513), userData: nil, publicKey: nil) }
-        #expect(throws: NSMError.moduleError(.inputTooLarge)) { try nsm.attest(nonce: nil, userData: [UInt8](repeating: 0, count: 513), publicKey: nil) }
-        #expect(throws: NSMError.moduleError(.inputTooLarge)) { try nsm.attest(nonce: nil, userData: nil, publicKey: [UInt8](repeating: 0, count: 1025)) }
-        #expect(throws: NSMError.moduleError(.invalidArgument)) { try nsm.attest(nonce: nil, userData: nil, publicKey: []) }
-        #expect(throws: Never.self) { try nsm.attest(nonce: [UInt8](repeating: 0, count: 512), userData: [UInt8](repeating: 0, count: 512), publicKey: [UInt8](repeating: 0, count: 1024)) }
+        #expect(throws: NSMError.moduleError(.inputTooLarge)) {
+            try nsm.attest(nonce: [UInt8](repeating: 0, count: 513), userData: nil, publicKey: nil)
+        }
+        #expect(throws: NSMError.moduleError(.inputTooLarge)) {
+            try nsm.attest(nonce: nil, userData: [UInt8](repeating: 0, count: 513), publicKey: nil)
+        }
+        #expect(throws: NSMError.moduleError(.inputTooLarge)) {
+            try nsm.attest(nonce: nil, userData: nil, publicKey: [UInt8](repeating: 0, count: 1025))
+        }
+        #expect(throws: NSMError.moduleError(.invalidArgument)) {
+            try nsm.attest(nonce: nil, userData: nil, publicKey: [])
+        }
+        #expect(throws: Never.self) {
+            try nsm.attest(
+                nonce: [UInt8](repeating: 0, count: 512), userData: [UInt8](repeating: 0, count: 512),
+                publicKey: [UInt8](repeating: 0, count: 1024))
+        }
     }
 
     @Test func pcrsAreSettableOnlyWithinNSMShape() throws {
@@ -122,9 +145,12 @@ import Testing
         let nsm = try SimulatedNSM(pcrs: [4: value], authority: authority)
         #expect(try nsm.describePCR(index: 4) == PCRDescription(locked: true, value: value))
         #expect(try nsm.describePCR(index: 0) == PCRDescription(locked: true, value: [UInt8](repeating: 0, count: 48)))
-        #expect(try nsm.describePCR(index: 20) == PCRDescription(locked: false, value: [UInt8](repeating: 0, count: 48)))
+        #expect(
+            try nsm.describePCR(index: 20) == PCRDescription(locked: false, value: [UInt8](repeating: 0, count: 48)))
         #expect(throws: NSMError.moduleError(.invalidIndex)) { try nsm.describePCR(index: 32) }
-        #expect(throws: NSMError.invalidPCR(index: 16, length: 48)) { try SimulatedNSM(pcrs: [16: value], authority: authority) }
+        #expect(throws: NSMError.invalidPCR(index: 16, length: 48)) {
+            try SimulatedNSM(pcrs: [16: value], authority: authority)
+        }
         #expect(throws: NSMError.invalidPCR(index: 1, length: 32)) {
             try SimulatedNSM(pcrs: [1: [UInt8](repeating: 0, count: 32)], authority: authority)
         }
@@ -132,7 +158,8 @@ import Testing
 
     @Test func randomIsFreshEachCall() throws {
         let nsm = try SimulatedNSM(authority: authority)
-        let first = try nsm.getRandom(), second = try nsm.getRandom()
+        let first = try nsm.getRandom()
+        let second = try nsm.getRandom()
         #expect(first.count == 256)
         #expect(first != second)
     }

@@ -48,16 +48,20 @@ import Testing
 
     @Test func verifierChecksEachPresentedValue() async throws {
         let authority = try DevCertificateAuthority()
-        let verifier = AttestationVerifier(trustAnchors: try TrustAnchors.awsNitro(plusDevRootPEM: try authority.rootPEM()))
+        let verifier = AttestationVerifier(
+            trustAnchors: try TrustAnchors.awsNitro(plusDevRootPEM: try authority.rootPEM()))
         let nsm = try SimulatedNSM(authority: authority)
         let binding = UserDataBinding(tlsCertificateDER: tls, signingKeySPKIDER: key, ohttpKeyConfigs: ohttp)
         let bytes = try nsm.attest(nonce: nil, userData: binding.encoded(), publicKey: nil)
 
         let otherTLS = Array("another certificate".utf8)
-        let mismatch = await verifier.verify(bytes, expecting: .init(tlsCertificateDER: otherTLS, signingKeySPKIDER: key))
-        #expect(mismatch.failures == [
-            .bindingMismatch(.tlsCertificate, expected: Array(SHA256.hash(data: otherTLS)), got: Array(SHA256.hash(data: tls))),
-        ])
+        let mismatch = await verifier.verify(
+            bytes, expecting: .init(tlsCertificateDER: otherTLS, signingKeySPKIDER: key))
+        #expect(
+            mismatch.failures == [
+                .bindingMismatch(
+                    .tlsCertificate, expected: Array(SHA256.hash(data: otherTLS)), got: Array(SHA256.hash(data: tls)))
+            ])
         #expect("\(mismatch.failures[0])".hasPrefix("user_data: TLS certificate mismatch: expected sha256 "))
         #expect(mismatch.status(of: .binding(.signingKey)) != nil)
         #expect(mismatch.status(of: .binding(.ohttpKeys)) == .skipped("not presented by the server"))
@@ -70,6 +74,9 @@ import Testing
         #expect(await verifier.verify(unbound, expecting: .init(signingKeySPKIDER: key)).failures == [.userDataMissing])
 
         let notABinding = try nsm.attest(nonce: nil, userData: Array("{\"job\": 1}".utf8), publicKey: nil)
-        #expect(await verifier.verify(notABinding, expecting: .init(signingKeySPKIDER: key)).failures == [.userData(.wrongSize(10))])
+        #expect(
+            await verifier.verify(notABinding, expecting: .init(signingKeySPKIDER: key)).failures == [
+                .userData(.wrongSize(10))
+            ])
     }
 }

@@ -46,7 +46,9 @@ private struct Reader {
 
         switch major {
         case 0, 1, 6:
-            guard let argument = length else { throw .indefiniteLengthNotAllowed(what: Self.majorName(major), offset: start) }
+            guard let argument = length else {
+                throw .indefiniteLengthNotAllowed(what: Self.majorName(major), offset: start)
+            }
             if major == 0 { return .unsigned(argument) }
             if major == 1 { return .negative(argument) }
             return .tagged(argument, try readItem(depth: depth + 1))

@@ -84,7 +84,9 @@ public struct AttestationDocument: Sendable, Equatable {
     }
 
     private static func decodePCRs(_ value: CBOR) throws(AttestationDocumentError) -> [Int: [UInt8]] {
-        guard case .map(let entries) = value else { throw .wrongType(field: "pcrs", expected: "map", found: value.typeName) }
+        guard case .map(let entries) = value else {
+            throw .wrongType(field: "pcrs", expected: "map", found: value.typeName)
+        }
         guard (1...32).contains(entries.count) else { throw .pcrCount(entries.count) }
         var pcrs: [Int: [UInt8]] = [:]
         for entry in entries {
@@ -136,7 +138,9 @@ private struct FieldReader {
 
     func text(_ name: String) throws(AttestationDocumentError) -> String {
         let value = try required(name)
-        guard case .text(let text) = value else { throw .wrongType(field: name, expected: "text string", found: value.typeName) }
+        guard case .text(let text) = value else {
+            throw .wrongType(field: name, expected: "text string", found: value.typeName)
+        }
         return text
     }
 
@@ -150,8 +154,12 @@ private struct FieldReader {
 
     func bytes(_ name: String, length: ClosedRange<Int>) throws(AttestationDocumentError) -> [UInt8] {
         let value = try required(name)
-        guard case .bytes(let data) = value else { throw .wrongType(field: name, expected: "byte string", found: value.typeName) }
-        guard length.contains(data.count) else { throw .lengthOutOfRange(field: name, length: data.count, allowed: length) }
+        guard case .bytes(let data) = value else {
+            throw .wrongType(field: name, expected: "byte string", found: value.typeName)
+        }
+        guard length.contains(data.count) else {
+            throw .lengthOutOfRange(field: name, length: data.count, allowed: length)
+        }
         return data
     }
 

@@ -23,7 +23,9 @@ public struct Measurements: Sendable, Equatable {
     public init(json data: Data) throws(MeasurementsError) {
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw .notJSONObject }
         guard let fields = root["Measurements"] as? [String: Any] else { throw .missingField("Measurements") }
-        guard let algorithm = fields["HashAlgorithm"] as? String else { throw .missingField("Measurements.HashAlgorithm") }
+        guard let algorithm = fields["HashAlgorithm"] as? String else {
+            throw .missingField("Measurements.HashAlgorithm")
+        }
         guard algorithm.hasPrefix("Sha384") else { throw .unsupportedHashAlgorithm(algorithm) }
 
         var pcrs: [Int: [UInt8]] = [:]
@@ -62,7 +64,8 @@ public enum MeasurementsError: Error, Equatable, CustomStringConvertible {
         case .unsupportedHashAlgorithm(let algorithm): "measurements: HashAlgorithm \"\(algorithm)\" is not Sha384"
         case .notAString(let pcr): "measurements: \(pcr) must be a hex string"
         case .badHex(let pcr, let reason): "measurements: \(pcr) is not hex: \(reason)"
-        case .wrongLength(let pcr, let bytes): "measurements: \(pcr) is \(bytes) bytes, SHA-384 needs 48 (96 hex digits)"
+        case .wrongLength(let pcr, let bytes):
+            "measurements: \(pcr) is \(bytes) bytes, SHA-384 needs 48 (96 hex digits)"
         }
     }
 }

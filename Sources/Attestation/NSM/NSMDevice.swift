@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The real Nitro Secure Module, reached through `/dev/nsm` with the driver's single ioctl.
@@ -21,17 +21,17 @@ public final class NSMDevice: NSMInterface {
     /// Opens the device once; concurrent calls on one descriptor are serialised by the driver.
     public init(path: String = NSMDevice.defaultPath) throws(NSMError) {
         #if canImport(Glibc) || canImport(Musl)
-        let fd = open(path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw .deviceUnavailable(path: path, errno: errno) }
-        descriptor = fd
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw .deviceUnavailable(path: path, errno: errno) }
+            descriptor = fd
         #else
-        throw .unsupportedPlatform
+            throw .unsupportedPlatform
         #endif
     }
 
     deinit {
         #if canImport(Glibc) || canImport(Musl)
-        close(descriptor)
+            close(descriptor)
         #endif
     }
 
@@ -67,25 +67,25 @@ public final class NSMDevice: NSMInterface {
             throw .requestTooLarge(size: requestBytes.count, limit: Self.requestLimit)
         }
         #if canImport(Glibc) || canImport(Musl)
-        var response = [UInt8](repeating: 0, count: Self.responseCapacity)
-        let (status, code, length) = requestBytes.withUnsafeMutableBytes { requestBuffer in
-            response.withUnsafeMutableBytes { responseBuffer in
-                // Four u64s laid out exactly like `struct nsm_raw` (homogeneous tuples are contiguous).
-                var raw: (UInt64, UInt64, UInt64, UInt64) = (
-                    UInt64(UInt(bitPattern: requestBuffer.baseAddress)), UInt64(requestBuffer.count),
-                    UInt64(UInt(bitPattern: responseBuffer.baseAddress)), UInt64(responseBuffer.count)
-                )
-                let status = withUnsafeMutablePointer(to: &raw) { ioctl(descriptor, Self.ioctlRequest, $0) }
-                return (status, errno, raw.3)
+            var response = [UInt8](repeating: 0, count: Self.responseCapacity)
+            let (status, code, length) = requestBytes.withUnsafeMutableBytes { requestBuffer in
+                response.withUnsafeMutableBytes { responseBuffer in
+                    // Four u64s laid out exactly like `struct nsm_raw` (homogeneous tuples are contiguous).
+                    var raw: (UInt64, UInt64, UInt64, UInt64) = (
+                        UInt64(UInt(bitPattern: requestBuffer.baseAddress)), UInt64(requestBuffer.count),
+                        UInt64(UInt(bitPattern: responseBuffer.baseAddress)), UInt64(responseBuffer.count)
+                    )
+                    let status = withUnsafeMutablePointer(to: &raw) { ioctl(descriptor, Self.ioctlRequest, $0) }
+                    return (status, errno, raw.3)
+                }
             }
-        }
-        guard status == 0 else { throw .ioctlFailed(errno: code) }
-        guard length <= UInt64(Self.responseCapacity) else {
-            throw .malformedResponse("driver reported \(length) bytes in a \(Self.responseCapacity)-byte buffer")
-        }
-        return try NSMResponse(decoding: Array(response[..<Int(length)]))
+            guard status == 0 else { throw .ioctlFailed(errno: code) }
+            guard length <= UInt64(Self.responseCapacity) else {
+                throw .malformedResponse("driver reported \(length) bytes in a \(Self.responseCapacity)-byte buffer")
+            }
+            return try NSMResponse(decoding: Array(response[..<Int(length)]))
         #else
-        throw .unsupportedPlatform
+            throw .unsupportedPlatform
         #endif
     }
 }

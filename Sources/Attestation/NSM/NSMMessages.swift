@@ -22,7 +22,9 @@ public enum NSMRequest: Sendable, Equatable {
                 )
             ])
         case .describePCR(let index):
-            item = .map([CBORMapEntry(.text("DescribePCR"), .map([CBORMapEntry(.text("index"), .unsigned(UInt64(index)))]))])
+            item = .map([
+                CBORMapEntry(.text("DescribePCR"), .map([CBORMapEntry(.text("index"), .unsigned(UInt64(index)))]))
+            ])
         case .getRandom:
             item = .text("GetRandom")
         }

@@ -16,7 +16,9 @@ public struct AttestationVerifier: Sendable {
     }
 
     /// `document` is the raw COSE_Sign1 bytes (what `/dev/nsm` returns, not base64).
-    public func verify(_ document: [UInt8], expecting expectations: AttestationExpectations = .init()) async
+    public func verify(
+        _ document: [UInt8], expecting expectations: AttestationExpectations = .init()
+    ) async
         -> VerificationReport
     {
         var report = VerificationReport()
@@ -29,7 +31,9 @@ public struct AttestationVerifier: Sendable {
         let parsed: AttestationDocument
         do throws(VerificationFailure) {
             do { message = try COSESign1(decoding: document, limits: limits) } catch { throw .cose(error) }
-            do { parsed = try AttestationDocument(decoding: message.payload, limits: limits) } catch { throw .document(error) }
+            do { parsed = try AttestationDocument(decoding: message.payload, limits: limits) } catch {
+                throw .document(error)
+            }
         } catch {
             report.record(.document, .failed(error))
             for check in laterChecks { report.record(check, .skipped("the document could not be decoded")) }
@@ -49,7 +53,8 @@ public struct AttestationVerifier: Sendable {
             report.record(.pcr(index), Self.checkPCR(index, in: parsed, measurements: expectations.measurements))
         }
         for entry in UserDataBinding.Entry.allCases {
-            report.record(.binding(entry), Self.checkBinding(entry, userData: parsed.userData, expectations: expectations))
+            report.record(
+                .binding(entry), Self.checkBinding(entry, userData: parsed.userData, expectations: expectations))
         }
         return report
     }
@@ -87,7 +92,9 @@ public struct AttestationVerifier: Sendable {
         return .passed("matches the \(expected.count)-byte nonce sent")
     }
 
-    private static func checkPCR(_ index: Int, in document: AttestationDocument, measurements: Measurements?)
+    private static func checkPCR(
+        _ index: Int, in document: AttestationDocument, measurements: Measurements?
+    )
         -> CheckStatus
     {
         guard let expected = measurements?.pcrs[index] else { return .skipped("no measurements given") }

@@ -1,6 +1,6 @@
-@_spi(FixedExpiryValidationTime) import X509
 import Crypto
 import Foundation
+@_spi(FixedExpiryValidationTime) import X509
 
 /// Validates `cabundle` + `certificate` as the exact path NSM presents (root first), then
 /// re-validates it with swift-certificates' `Verifier` and `RFC5280Policy`.
@@ -42,7 +42,9 @@ struct CertificateChainCheck {
     }
 
     private static func parse(_ der: [UInt8], label: String) throws(ChainError) -> Certificate {
-        do { return try Certificate(derEncoded: der) } catch { throw .unparseable(certificate: label, reason: "\(error)") }
+        do { return try Certificate(derEncoded: der) } catch {
+            throw .unparseable(certificate: label, reason: "\(error)")
+        }
     }
 
     private func checkIssued(
@@ -56,7 +58,9 @@ struct CertificateChainCheck {
         }
     }
 
-    private func checkIssuer(_ entry: (label: String, certificate: Certificate), caCertificatesBelow: Int)
+    private func checkIssuer(
+        _ entry: (label: String, certificate: Certificate), caCertificatesBelow: Int
+    )
         throws(ChainError)
     {
         let constraints: BasicConstraints?

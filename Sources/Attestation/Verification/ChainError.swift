@@ -24,7 +24,8 @@ public enum ChainError: Error, Equatable, CustomStringConvertible {
         case .embeddedRootFingerprint(let expected, let got):
             "chain: embedded AWS Nitro root has SHA-256 \(got), expected \(expected)"
         case .invalidDevRoot(let reason): "chain: dev root PEM cannot be parsed: \(reason)"
-        case .unparseable(let certificate, let reason): "chain: certificate \(certificate) is not valid DER X.509: \(reason)"
+        case .unparseable(let certificate, let reason):
+            "chain: certificate \(certificate) is not valid DER X.509: \(reason)"
         case .untrustedRoot(let sha256):
             "chain: cabundle[0] (SHA-256 \(sha256)) is not a trusted root (AWS Nitro Root-G1, or a dev root passed explicitly)"
         case .issuerMismatch(let certificate, let issuer):

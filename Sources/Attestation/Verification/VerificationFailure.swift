@@ -22,7 +22,8 @@ public enum VerificationFailure: Error, Equatable, CustomStringConvertible {
         case .signatureInvalid: "signature: ECDSA P-384 signature does not verify over Sig_structure with the leaf key"
         case .chain(let error): "\(error)"
         case .nonceMissing(let expected): "nonce mismatch: expected \(expected.hexString) got none"
-        case .nonceMismatch(let expected, let got): "nonce mismatch: expected \(expected.hexString) got \(got.hexString)"
+        case .nonceMismatch(let expected, let got):
+            "nonce mismatch: expected \(expected.hexString) got \(got.hexString)"
         case .pcrMissing(let index): "PCR\(index) mismatch: the document has no PCR\(index)"
         case .pcrMismatch(let index, let expected, let got):
             "PCR\(index) mismatch: expected \(expected.hexString) got \(got.hexString)"

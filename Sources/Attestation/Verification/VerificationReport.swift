@@ -13,9 +13,10 @@ public struct VerificationReport: Sendable, Equatable {
 
     /// True only when nothing failed and the signature and chain actually passed.
     public var isValid: Bool {
-        failures.isEmpty && [VerificationCheck.signature, .chain].allSatisfy { check in
-            if case .passed = status(of: check) { true } else { false }
-        }
+        failures.isEmpty
+            && [VerificationCheck.signature, .chain].allSatisfy { check in
+                if case .passed = status(of: check) { true } else { false }
+            }
     }
 
     public var failures: [VerificationFailure] {
@@ -62,7 +63,11 @@ public struct VerificationReport: Sendable, Equatable {
 
 extension VerificationReport: Encodable {
     private enum Keys: String, CodingKey {
-        case valid, moduleID = "module_id", timestamp, timestampMS = "timestamp_ms", verifiedAt = "verified_at"
+        case valid
+        case moduleID = "module_id"
+        case timestamp
+        case timestampMS = "timestamp_ms"
+        case verifiedAt = "verified_at"
         case pcrs, checks
     }
 
@@ -89,7 +94,8 @@ extension VerificationReport: Encodable {
         let checks = results.map { result in
             switch result.status {
             case .passed(let detail): EncodedCheck(check: result.check.description, status: "passed", detail: detail)
-            case .failed(let failure): EncodedCheck(check: result.check.description, status: "failed", detail: "\(failure)")
+            case .failed(let failure):
+                EncodedCheck(check: result.check.description, status: "failed", detail: "\(failure)")
             case .skipped(let reason): EncodedCheck(check: result.check.description, status: "skipped", detail: reason)
             }
         }

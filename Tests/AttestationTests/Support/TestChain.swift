@@ -18,7 +18,9 @@ struct TestChain {
         try DistinguishedName { CommonName(commonName) }
     }
 
-    static func caExtensions(pathLength: Int?, keyUsage: KeyUsage = KeyUsage(keyCertSign: true)) throws
+    static func caExtensions(
+        pathLength: Int?, keyUsage: KeyUsage = KeyUsage(keyCertSign: true)
+    ) throws
         -> Certificate.Extensions
     {
         try Certificate.Extensions {
