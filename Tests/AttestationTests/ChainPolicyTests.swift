@@ -98,6 +98,22 @@ import X509
         #expect(chainFailure(report) == .badSignature(certificate: "leaf", issuer: "cabundle[0]"))
     }
 
+    /// What only swift-certificates' RFC 5280 validation catches: an unknown critical extension.
+    @Test func unhandledCriticalExtensionFailsRFC5280Validation() async throws {
+        let root = try TestChain.root()
+        let extensions = try Certificate.Extensions {
+            Critical(BasicConstraints.notCertificateAuthority)
+            Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 99999, 1], critical: true, value: [0x05, 0x00])
+        }
+        let leaf = try TestChain.issue("leaf", by: root, extensions: extensions)
+        let report = try await TestChain.verify(try TestChain.document(bundle: [root], leaf: leaf), trusting: root)
+        guard case .rfc5280(let reason) = chainFailure(report) else {
+            Issue.record("expected an RFC 5280 failure: \(report.renderedText())")
+            return
+        }
+        #expect(reason.contains("critical extension"))
+    }
+
     /// notBefore after notAfter is hostile input, not a reason to trap.
     @Test func invertedValidityIsRejectedWithoutCrashing() async throws {
         let root = try TestChain.root()

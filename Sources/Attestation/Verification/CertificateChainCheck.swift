@@ -10,11 +10,14 @@ import Foundation
 /// root byte for byte, issuers carry keyCertSign, and the leaf is not a CA. Neither step
 /// requires Authority/Subject Key Identifiers, which real Nitro leaves lack.
 struct CertificateChainCheck {
+    /// A certificate and its name in the document (`cabundle[i]` or `leaf`).
+    private typealias Entry = (label: String, certificate: Certificate)
+
     let roots: [Certificate]
     let time: Date
 
     func validate(certificate: [UInt8], cabundle: [[UInt8]]) async throws(ChainError) {
-        var path: [(label: String, certificate: Certificate)] = []
+        var path: [Entry] = []
         for (index, der) in cabundle.enumerated() {
             path.append(("cabundle[\(index)]", try Self.parse(der, label: "cabundle[\(index)]")))
         }
@@ -24,9 +27,7 @@ struct CertificateChainCheck {
         guard !cabundle.isEmpty, roots.contains(where: { $0 == path[0].certificate }) else {
             throw .untrustedRoot(sha256: SHA256.hash(data: cabundle.first ?? []).hexString)
         }
-        for (position, entry) in path.enumerated() {
-            if position > 0 { try checkIssued(entry, by: path[position - 1]) }
-        }
+        for position in path.indices.dropFirst() { try checkIssued(path[position], by: path[position - 1]) }
         // Compared one bound at a time: a hostile certificate may have notBefore > notAfter.
         for entry in path where time < entry.certificate.notValidBefore || time > entry.certificate.notValidAfter {
             throw .notValidAt(
@@ -47,9 +48,7 @@ struct CertificateChainCheck {
         }
     }
 
-    private func checkIssued(
-        _ entry: (label: String, certificate: Certificate), by issuer: (label: String, certificate: Certificate)
-    ) throws(ChainError) {
+    private func checkIssued(_ entry: Entry, by issuer: Entry) throws(ChainError) {
         guard entry.certificate.issuer == issuer.certificate.subject else {
             throw .issuerMismatch(certificate: entry.label, issuer: issuer.label)
         }
@@ -99,6 +98,12 @@ struct CertificateChainCheck {
         }
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(cabundle))
         guard case .couldNotValidate(let failures) = result else { return }
-        throw .rfc5280(failures.first.map { "\($0.policyFailureReason)" } ?? "no chain to a trusted root")
+        // With no policy failure, the Verifier dropped every candidate chain before applying a
+        // policy. The walk above already proved names, signatures and the root, so what is
+        // left is the one other reason it drops a chain: an unhandled critical extension.
+        throw .rfc5280(
+            failures.first.map { "\($0.policyFailureReason)" }
+                ?? "a certificate carries a critical extension that RFC 5280 validation cannot enforce"
+        )
     }
 }
