@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One package, one EIF: the enclave processes, the host proxy and the client tools share the
+// libraries below. Executables stay thin; everything they do lives in a library with tests.
+
+let crypto: [Target.Dependency] = [
+    .product(name: "Crypto", package: "swift-crypto"),
+    .product(name: "_CryptoExtras", package: "swift-crypto"),
+]
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let cli: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "enclave-gateway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "supervisor", targets: ["Supervisor"]),
+        .executable(name: "key-service", targets: ["KeyService"]),
+        .executable(name: "tls-front", targets: ["TLSFront"]),
+        .executable(name: "inference-worker", targets: ["InferenceWorker"]),
+        .executable(name: "host-proxy", targets: ["HostProxy"]),
+        .executable(name: "confidential-proxy", targets: ["ConfidentialProxy"]),
+        .executable(name: "gatewayctl", targets: ["GatewayCtl"]),
+        .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "Attestation", targets: ["Attestation"]),
+        .library(name: "OHTTP", targets: ["OHTTP"]),
+        .library(name: "EnclaveIPC", targets: ["EnclaveIPC"]),
+        .library(name: "Providers", targets: ["Providers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // MARK: Libraries
+        .target(name: "GatewayCore", dependencies: crypto),
+        .target(
+            name: "Attestation",
+            dependencies: crypto + [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(name: "OHTTP", dependencies: ["GatewayCore"] + crypto),
+        .target(name: "EnclaveIPC", dependencies: [log] + nio),
+        .target(
+            name: "Providers",
+            dependencies: ["GatewayCore", log, .product(name: "AsyncHTTPClient", package: "async-http-client")] + nio
+        ),
+
+        // MARK: Executables
+        .executableTarget(name: "Supervisor", dependencies: ["EnclaveIPC", cli, log]),
+        .executableTarget(name: "KeyService", dependencies: ["GatewayCore", "Attestation", "OHTTP", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "TLSFront", dependencies: ["EnclaveIPC", cli, log]),
+        .executableTarget(name: "InferenceWorker", dependencies: ["GatewayCore", "Providers", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "HostProxy", dependencies: ["EnclaveIPC", cli, log]),
+        .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
+        .executableTarget(name: "GatewayCtl", dependencies: ["GatewayCore", "Attestation", cli]),
+
+        // MARK: Tests
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+    ]
+)
