@@ -1,9 +1,10 @@
 import Foundation
 
-/// An NSM for dev mode and tests that produces documents shaped exactly like real ones
-/// (same fields, same key order, PCRs 0-15 of 48 bytes, absent values as null, untagged
-/// COSE_Sign1, ES384) but signed by a `DevCertificateAuthority` that only an explicit
-/// `--dev-root` makes trusted.
+/// An NSM for dev mode and tests that produces documents shaped like real ones (same fields,
+/// same key order, PCRs 0-15 of 48 bytes, absent values as null, untagged COSE_Sign1, ES384)
+/// but signed by a `DevCertificateAuthority` that only an explicit `--dev-root` makes trusted.
+/// The payload map uses deterministic definite-length encoding where current NSM firmware
+/// sends an indefinite-length map; both decode to the same document.
 ///
 /// PCRs come from a measurements file (so a dev appliance can pass a PCR policy) or a
 /// dictionary; any PCR not given is zero, which is what a debug-mode enclave reports.

@@ -15,12 +15,12 @@ public struct AttestationVerifier: Sendable {
         self.limits = limits
     }
 
-    /// `document` is the raw COSE_Sign1 bytes (what `/dev/nsm` returns, not base64).
+    /// `document` is the raw COSE_Sign1 bytes (what `/dev/nsm` returns, not base64). Validity
+    /// is judged at the document's own timestamp unless `expectations` pins another time;
+    /// a check whose expectation is absent is reported as skipped, never as passed.
     public func verify(
         _ document: [UInt8], expecting expectations: AttestationExpectations = .init()
-    ) async
-        -> VerificationReport
-    {
+    ) async -> VerificationReport {
         var report = VerificationReport()
         let pcrChecks = expectations.measurements.map { $0.pcrs.keys.sorted() } ?? Measurements.requiredPCRs
         let laterChecks: [VerificationCheck] =
