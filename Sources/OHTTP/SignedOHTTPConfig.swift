@@ -1,0 +1,137 @@
+import Foundation
+import GatewayCore
+
+/// One key configuration with the enclave's signature over its config hash, in upstream's
+/// JSON shape (tee-gateway `get_signed_hpke_config()`):
+/// `{"key_id","kem_id","kdf_id","aead_id","public_key"(hex),"key_config"(base64),
+///   "tee_id"("0x…"),"signature"(base64 RSA-PSS),"signature_hash"("0x…")}`.
+///
+/// Decoding checks that the loose fields agree with `key_config` and that `signature_hash` is
+/// the hash of what is actually here, so a verifier only has to check the RSA-PSS signature
+/// over `configHash` (done with the attested signing key, outside this module). The signature
+/// itself is produced by the key-service and passed in.
+public struct SignedOHTTPConfig: Hashable, Sendable, Codable {
+    public let config: KeyConfig
+    public let teeID: [UInt8]
+    public let signature: [UInt8]
+    public let configHash: Keccak256Digest
+
+    public init(config: KeyConfig, teeID: [UInt8], signature: [UInt8]) throws(OHTTPConfigError) {
+        self.configHash = try OHTTPConfigHash.compute(teeID: teeID, config: config)
+        self.config = config
+        self.teeID = teeID
+        self.signature = signature
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case keyID = "key_id", kemID = "kem_id", kdfID = "kdf_id", aeadID = "aead_id"
+        case publicKey = "public_key", keyConfig = "key_config"
+        case teeID = "tee_id", signature, signatureHash = "signature_hash"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        let suite = config.symmetricSuites.first
+        try container.encode(config.keyID, forKey: .keyID)
+        try container.encode(config.kem.rawValue, forKey: .kemID)
+        try container.encode(suite?.kdfID, forKey: .kdfID)
+        try container.encode(suite?.aeadID, forKey: .aeadID)
+        try container.encode(Hex.encode(config.publicKey), forKey: .publicKey)
+        try container.encode(Data(config.encoded).base64EncodedString(), forKey: .keyConfig)
+        try container.encode("0x" + Hex.encode(teeID), forKey: .teeID)
+        try container.encode(Data(signature).base64EncodedString(), forKey: .signature)
+        try container.encode("0x" + configHash.hex, forKey: .signatureHash)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        do {
+            let config = try KeyConfig(decoding: try Self.base64(container, .keyConfig))
+            let suite = config.symmetricSuites.first
+            let loose: [(CodingKeys, UInt16?)] = [
+                (.keyID, UInt16(config.keyID)), (.kemID, config.kem.rawValue), (.kdfID, suite?.kdfID),
+                (.aeadID, suite?.aeadID),
+            ]
+            for (key, expected) in loose where try container.decode(UInt16.self, forKey: key) != expected {
+                throw OHTTPConfigError.fieldMismatch(key.stringValue)
+            }
+            guard try Self.hex(container, .publicKey) == config.publicKey else {
+                throw OHTTPConfigError.fieldMismatch(CodingKeys.publicKey.stringValue)
+            }
+            try self.init(config: config, teeID: try Self.hex(container, .teeID), signature: try Self.base64(container, .signature))
+            let declared = try container.decode(String.self, forKey: .signatureHash)
+            guard try Self.hex(container, .signatureHash) == configHash.bytes else {
+                throw OHTTPConfigError.hashMismatch(declared: declared, computed: configHash.hex)
+            }
+        } catch let error as OHTTPConfigError {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: error.description, underlyingError: error))
+        } catch let error as KeyConfigError {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: decoder.codingPath + [CodingKeys.keyConfig], debugDescription: error.description,
+                    underlyingError: error))
+        }
+    }
+
+    private static func hex(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [UInt8] {
+        do {
+            return try Hex.decode(try container.decode(String.self, forKey: key))
+        } catch let error as Hex.DecodingError {
+            throw OHTTPConfigError.invalidField(key.stringValue, reason: error.description)
+        }
+    }
+
+    private static func base64(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [UInt8] {
+        guard let data = Data(base64Encoded: try container.decode(String.self, forKey: key)) else {
+            throw OHTTPConfigError.invalidField(key.stringValue, reason: "not base64")
+        }
+        return Array(data)
+    }
+}
+
+/// The body of `GET /v1/ohttp/config`: upstream's flat fields for the X25519 configuration
+/// (so existing upstream clients keep working) plus `configs`, every signed configuration in
+/// preference order.
+public struct OHTTPConfigDocument: Hashable, Sendable, Codable {
+    /// The X25519 configuration, flattened into the top level.
+    public let upstream: SignedOHTTPConfig
+    public let configs: [SignedOHTTPConfig]
+
+    public init(configs: [SignedOHTTPConfig]) throws(OHTTPConfigError) {
+        guard let upstream = configs.first(where: { $0.config.kem == .x25519HKDFSHA256 }) else {
+            throw .missingX25519Config
+        }
+        self.upstream = upstream
+        self.configs = configs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case configs
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try upstream.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(configs, forKey: .configs)
+    }
+
+    /// Also checks that the flat fields are the X25519 entry of `configs`, so the two views a
+    /// client might read cannot disagree.
+    public init(from decoder: any Decoder) throws {
+        let flat = try SignedOHTTPConfig(from: decoder)
+        let configs = try decoder.container(keyedBy: CodingKeys.self).decode([SignedOHTTPConfig].self, forKey: .configs)
+        do {
+            self = try OHTTPConfigDocument(configs: configs)
+        } catch {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: error.description, underlyingError: error))
+        }
+        guard upstream == flat else {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: decoder.codingPath,
+                    debugDescription: OHTTPConfigError.fieldMismatch("top-level fields (vs. the X25519 entry of configs)").description))
+        }
+    }
+}
