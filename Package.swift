@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "OHTTP", targets: ["OHTTP"]),
         .library(name: "EnclaveIPC", targets: ["EnclaveIPC"]),
         .library(name: "Providers", targets: ["Providers"]),
+        .library(name: "InferenceAPI", targets: ["InferenceAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -57,17 +58,30 @@ let package = Package(
             name: "Providers",
             dependencies: ["GatewayCore", log, .product(name: "AsyncHTTPClient", package: "async-http-client")] + nio
         ),
+        .target(name: "InferenceAPI", dependencies: ["GatewayCore"]),
 
         // MARK: Executables
         .executableTarget(name: "Supervisor", dependencies: ["EnclaveIPC", cli, log]),
         .executableTarget(name: "KeyService", dependencies: ["GatewayCore", "Attestation", "OHTTP", "EnclaveIPC", cli, log]),
         .executableTarget(name: "TLSFront", dependencies: ["EnclaveIPC", cli, log]),
-        .executableTarget(name: "InferenceWorker", dependencies: ["GatewayCore", "Providers", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "InferenceWorker", dependencies: ["GatewayCore", "InferenceAPI", "Providers", "EnclaveIPC", cli, log]),
         .executableTarget(name: "HostProxy", dependencies: ["EnclaveIPC", cli, log]),
         .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
         .executableTarget(name: "GatewayCtl", dependencies: ["GatewayCore", "Attestation", cli]),
 
         // MARK: Tests
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], exclude: ["Differential"]),
+        .testTarget(
+            name: "AttestationTests",
+            dependencies: [
+                "Attestation",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            exclude: ["Oracle"]
+        ),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers", .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
+        .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"]),
     ]
 )

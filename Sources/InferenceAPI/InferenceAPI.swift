@@ -1,0 +1,1 @@
+// InferenceAPI: filled in by issue 6; see docs/architecture.md.
