@@ -1,0 +1,314 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import EnclaveIPC
+
+@Suite("Key-service client and server over real sockets")
+struct KeyServiceClientServerTests {
+    /// Both transports the dev appliance uses: a Unix socket in a temp dir and TCP on loopback.
+    enum Transport: String, CaseIterable {
+        case unix
+        case tcp
+    }
+
+    private func withEndpoint<T>(_ transport: Transport, _ body: (Endpoint) async throws -> T) async throws -> T {
+        switch transport {
+        case .unix:
+            return try await withTemporaryDirectory { directory in
+                try await body(try Endpoint.unix(path: directory + "/key-service.sock"))
+            }
+        case .tcp:
+            return try await body(try Endpoint(parsing: "tcp://127.0.0.1:0"))
+        }
+    }
+
+    private func client(
+        _ endpoint: Endpoint,
+        requestTimeout: Duration = .seconds(5)
+    ) -> KeyServiceClient {
+        KeyServiceClient(
+            endpoint: endpoint,
+            configuration: .init(requestTimeout: requestTimeout, minimumReconnectDelay: .milliseconds(10)),
+            logger: quietLogger
+        )
+    }
+
+    @Test("every operation round-trips through a real server", arguments: Transport.allCases)
+    func everyOperation(transport: Transport) async throws {
+        try await withEndpoint(transport) { endpoint in
+            let handler = EchoHandler(teeID: try digest(0x42))
+            try await withServer(endpoint, handler: handler) { server in
+                try await withRunningClient(client(server.endpoint)) { keys in
+                    let info = try await keys.publicKey()
+                    #expect(info.teeID == handler.teeID)
+                    #expect(info.spkiDER == handler.teeID.bytes + [0x30])
+
+                    let requestHash = try Digest32(randomBytes(32))
+                    let outputHash = try Digest32([1] + randomBytes(31))
+                    let signature = try await keys.signInference(requestHash: requestHash, outputHash: outputHash)
+                    #expect(signature.signature == requestHash.bytes + outputHash.bytes)
+                    #expect(signature.timestamp == UInt64(requestHash.bytes[0]))
+
+                    #expect(try await keys.signRecord(.heartbeat(timestamp: 1234)).signature == Array("1234".utf8))
+                    let configs = try await keys.ohttpConfigs()
+                    #expect(configs.map(\.keyID) == [1, 2])
+                    #expect(try await keys.signRecord(.ohttpConfig(configs[0])).signature == configs[0].publicKey)
+
+                    let nonce = try AttestationNonce(randomBytes(40))
+                    #expect(try await keys.attest(nonce: nonce) == nonce.bytes.reversed())
+
+                    let opened = try await keys.ohttpOpen(encapsulatedRequest: [1] + Array("prompt".utf8))
+                    #expect(opened.plaintext == Array("prompt".utf8))
+                    #expect(opened.responseSecret.count == 32)
+
+                    #expect(try await keys.providerSecrets().apiKeys == ["openai": "sk-test", "anthropic": "sk-ant-test"])
+                    #expect(try await keys.injectSecrets(envelope: Array("openai,xai".utf8)).providers == ["openai", "xai"])
+                    try await keys.registerTLSCertificate(sha256: try digest(0x77))
+                    #expect(try await keys.health().uptimeSeconds == 42)
+                    #expect(try await keys.ready())
+                }
+            }
+        }
+    }
+
+    @Test(
+        "handler errors arrive typed, with the code a front end turns into an HTTP status",
+        arguments: [("unauthorized", 401), ("replay", 409), ("garbage", 400)]
+    )
+    func typedHandlerErrors(envelope: String, status: Int) async throws {
+        try await withEndpoint(.unix) { endpoint in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(1))) { server in
+                try await withRunningClient(client(server.endpoint)) { keys in
+                    let result = await outcome { () async throws(KeyServiceClientError) in
+                        try await keys.injectSecrets(envelope: Array(envelope.utf8))
+                    }
+                    guard case .failure(.server(let refusal)) = result else {
+                        Issue.record("expected a typed server error, got \(result)")
+                        return
+                    }
+                    #expect(refusal.code.httpStatus == status)
+                    #expect(!refusal.message.isEmpty)
+                    await #expect(throws: KeyServiceClientError.server(KeyServiceError(.unknownKeyID, "unknown key id"))) {
+                        try await keys.ohttpOpen(encapsulatedRequest: [9, 9])
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("many concurrent requests share one connection and each gets its own answer", arguments: Transport.allCases)
+    func multiplexing(transport: Transport) async throws {
+        try await withEndpoint(transport) { endpoint in
+            let handler = EchoHandler(teeID: try digest(2))
+            try await withServer(endpoint, handler: handler) { server in
+                try await withRunningClient(client(server.endpoint)) { keys in
+                    try await withThrowingTaskGroup(of: Bool.self) { group in
+                        for _ in 0..<64 {
+                            group.addTask {
+                                let requestHash = try Digest32(randomBytes(32))
+                                // outputHash[0] is the handler's delay in ms: answers come back out of order.
+                                let outputHash = try Digest32([UInt8.random(in: 0...30)] + randomBytes(31))
+                                let signature = try await keys.signInference(requestHash: requestHash, outputHash: outputHash)
+                                return signature.signature == requestHash.bytes + outputHash.bytes
+                            }
+                        }
+                        var matched = 0
+                        for try await ok in group where ok { matched += 1 }
+                        #expect(matched == 64)
+                    }
+                }
+            }
+            #expect(await handler.concurrency.maximum > 1)
+        }
+    }
+
+    @Test("a slow request times out, names the state, and the connection stays usable")
+    func requestTimeout() async throws {
+        try await withEndpoint(.unix) { endpoint in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(3), healthDelay: .seconds(3))) { server in
+                try await withRunningClient(client(server.endpoint, requestTimeout: .milliseconds(200))) { keys in
+                    let started = ContinuousClock.now
+                    let result = await outcome { () async throws(KeyServiceClientError) in try await keys.health() }
+                    guard case .failure(.timeout(.health, let after, let detail)) = result else {
+                        Issue.record("expected a timeout, got \(result)")
+                        return
+                    }
+                    #expect(after == .milliseconds(200))
+                    #expect(detail.contains("connected to unix://"))
+                    #expect(ContinuousClock.now - started < .seconds(2))
+                    let info = try await keys.publicKey()
+                    #expect(info.teeID == (try digest(3)))
+                }
+            }
+        }
+    }
+
+    @Test("without a server, requests time out and report the connection error")
+    func noServer() async throws {
+        try await withTemporaryDirectory { directory in
+            let keys = client(try Endpoint.unix(path: directory + "/absent.sock"), requestTimeout: .milliseconds(300))
+            try await withRunningClient(keys) { keys in
+                let result = await outcome { () async throws(KeyServiceClientError) in try await keys.ready() }
+                guard case .failure(.timeout(.ready, _, let detail)) = result else {
+                    Issue.record("expected a timeout, got \(result)")
+                    return
+                }
+                #expect(detail.contains("not connected to unix://\(directory)/absent.sock; last error:"))
+            }
+        }
+    }
+
+    @Test("a request made before run() starts says so when it times out")
+    func notStarted() async throws {
+        let keys = client(try Endpoint(parsing: "tcp://127.0.0.1:9"), requestTimeout: .milliseconds(100))
+        await #expect(throws: KeyServiceClientError.timeout(.ready, after: .milliseconds(100), detail: "KeyServiceClient.run() has not been started")) {
+            try await keys.ready()
+        }
+    }
+
+    @Test("the client reconnects after the key service restarts, and queued requests go out")
+    func reconnect() async throws {
+        try await withTemporaryDirectory { directory in
+            let endpoint = try Endpoint.unix(path: directory + "/restart.sock")
+            try await withRunningClient(client(endpoint)) { keys in
+                let first = try await withServer(endpoint, handler: EchoHandler(teeID: try digest(0xA1))) { _ in
+                    try await keys.publicKey().teeID
+                }
+                #expect(first == (try digest(0xA1)))
+
+                // Asked while nothing listens: the request waits for the next connection.
+                let second = try await withThrowingTaskGroup(of: Digest32?.self) { group -> Digest32? in
+                    group.addTask { try await keys.publicKey().teeID }
+                    try await Task.sleep(for: .milliseconds(150))
+                    group.addTask {
+                        try await withServer(endpoint, handler: EchoHandler(teeID: try digest(0xB2))) { _ in
+                            try await Task.sleep(for: .seconds(3))
+                        }
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    for try await teeID in group {
+                        if let teeID { return teeID }
+                    }
+                    return nil
+                }
+                #expect(second == (try digest(0xB2)))
+            }
+        }
+    }
+
+    @Test("a request in flight when the connection drops fails with connectionLost, not a retry")
+    func connectionLost() async throws {
+        try await withTemporaryDirectory { directory in
+            let endpoint = try Endpoint.unix(path: directory + "/drop.sock")
+            try await withRunningClient(client(endpoint)) { keys in
+                let server = try await KeyServiceServer(
+                    bindingTo: endpoint,
+                    handler: EchoHandler(teeID: try digest(4), healthDelay: .seconds(30)),
+                    policy: everyone,
+                    logger: quietLogger
+                )
+                let result = try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.run() }
+                    _ = try await keys.publicKey()
+                    async let inFlight = outcome { () async throws(KeyServiceClientError) in try await keys.health() }
+                    try await Task.sleep(for: .milliseconds(200))
+                    group.cancelAll()  // the key service goes away while health() waits for its answer
+                    return await inFlight
+                }
+                guard case .failure(.connectionLost(.health, let reason)) = result else {
+                    Issue.record("expected connectionLost, got \(result)")
+                    return
+                }
+                #expect(!reason.isEmpty)
+            }
+        }
+    }
+
+    @Test("after run() returns, calls fail with shutDown; run() twice is refused")
+    func lifecycle() async throws {
+        let keys = client(try Endpoint(parsing: "tcp://127.0.0.1:9"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await keys.run() }
+            try await Task.sleep(for: .milliseconds(50))
+            await #expect(throws: KeyServiceClientError.alreadyRunning) { try await keys.run() }
+            group.cancelAll()
+        }
+        await #expect(throws: KeyServiceClientError.shutDown(.publicKey)) { try await keys.publicKey() }
+        await #expect(throws: KeyServiceClientError.alreadyRunning) { try await keys.run() }
+    }
+
+    @Test("the server answers a malformed request under its id and keeps the connection")
+    func malformedRequestOverSocket() async throws {
+        try await withEndpoint(.tcp) { endpoint in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(5))) { server in
+                let connection = try await rawFramedConnection(to: server.endpoint)
+                try await connection.executeThenClose { inbound, outbound in
+                    var responses = inbound.makeAsyncIterator()
+
+                    try await outbound.write(ByteBuffer(string: #"{"id":41,"type":"mintMoney"}"#))
+                    let unknownType = try KeyServiceCodec.decodeResponse(try #require(try await responses.next()))
+                    #expect(unknownType.id == 41)
+                    #expect(unknownType.response == .failure(KeyServiceError(.malformed, "message 41: unknown message type 'mintMoney'")))
+
+                    try await outbound.write(ByteBuffer(string: "certainly not json"))
+                    let unreadable = try KeyServiceCodec.decodeResponse(try #require(try await responses.next()))
+                    #expect(unreadable.id == 0)
+                    guard case .failure(let error) = unreadable.response else {
+                        Issue.record("expected an error response, got \(unreadable.response)")
+                        return
+                    }
+                    #expect(error.code == .malformed)
+
+                    try await outbound.write(try KeyServiceCodec.encode(.ready, id: 42))
+                    let ready = try KeyServiceCodec.decodeResponse(try #require(try await responses.next()))
+                    #expect(ready.id == 42 && ready.response == .ready(true))
+                }
+            }
+        }
+    }
+
+    @Test("an oversized frame closes that connection; the server keeps serving others")
+    func oversizedFrame() async throws {
+        try await withEndpoint(.unix) { endpoint in
+            let configuration = KeyServiceServer<EchoHandler>.Configuration(maximumFrameSize: 4096)
+            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(6)), configuration: configuration) { server in
+                let connection = try await rawByteConnection(to: server.endpoint)
+                try await connection.executeThenClose { inbound, outbound in
+                    try await outbound.write(ByteBuffer(bytes: [0, 0, 0x10, 0x01] + randomBytes(64)))
+                    var iterator = inbound.makeAsyncIterator()
+                    let next = try? await iterator.next()
+                    #expect(next == nil)  // closed without an answer
+                }
+                let ready = try await withRunningClient(client(server.endpoint)) { keys in try await keys.ready() }
+                #expect(ready)
+            }
+        }
+    }
+
+    @Test("a request larger than the frame limit is refused by the client before sending")
+    func oversizedRequest() async throws {
+        try await withEndpoint(.unix) { endpoint in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(7))) { server in
+                let keys = KeyServiceClient(
+                    endpoint: server.endpoint,
+                    configuration: .init(maximumFrameSize: 1024),
+                    logger: quietLogger
+                )
+                try await withRunningClient(keys) { keys in
+                    let result = await outcome { () async throws(KeyServiceClientError) in
+                        try await keys.ohttpOpen(encapsulatedRequest: randomBytes(2000))
+                    }
+                    guard case .failure(.invalidRequest(.ohttpOpen, let reason)) = result else {
+                        Issue.record("expected invalidRequest, got \(result)")
+                        return
+                    }
+                    #expect(reason.contains("frame limit is 1024"))
+                    let ready = try await keys.ready()
+                    #expect(ready)
+                }
+            }
+        }
+    }
+}
