@@ -97,29 +97,46 @@ struct KeyServiceClientServerTests {
         }
     }
 
+    /// Sends `count` signInference requests at once; returns how many answers matched their request.
+    private func signConcurrently(_ keys: KeyServiceClient, count: Int) async throws -> Int {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    let requestHash = try Digest32(randomBytes(32))
+                    // outputHash[0] is the handler's delay in ms: answers come back out of order.
+                    let outputHash = try Digest32([UInt8.random(in: 5...30)] + randomBytes(31))
+                    let signature = try await keys.signInference(requestHash: requestHash, outputHash: outputHash)
+                    return signature.signature == requestHash.bytes + outputHash.bytes
+                }
+            }
+            var matched = 0
+            for try await ok in group where ok { matched += 1 }
+            return matched
+        }
+    }
+
     @Test("many concurrent requests share one connection and each gets its own answer", arguments: Transport.allCases)
     func multiplexing(transport: Transport) async throws {
         try await withEndpoint(transport) { endpoint in
             let handler = EchoHandler(teeID: try digest(2))
-            try await withServer(endpoint, handler: handler) { server in
-                try await withRunningClient(client(server.endpoint)) { keys in
-                    try await withThrowingTaskGroup(of: Bool.self) { group in
-                        for _ in 0..<64 {
-                            group.addTask {
-                                let requestHash = try Digest32(randomBytes(32))
-                                // outputHash[0] is the handler's delay in ms: answers come back out of order.
-                                let outputHash = try Digest32([UInt8.random(in: 0...30)] + randomBytes(31))
-                                let signature = try await keys.signInference(requestHash: requestHash, outputHash: outputHash)
-                                return signature.signature == requestHash.bytes + outputHash.bytes
-                            }
-                        }
-                        var matched = 0
-                        for try await ok in group where ok { matched += 1 }
-                        #expect(matched == 64)
-                    }
-                }
+            let matched = try await withServer(endpoint, handler: handler) { server in
+                try await withRunningClient(client(server.endpoint)) { keys in try await signConcurrently(keys, count: 64) }
             }
+            #expect(matched == 64)
             #expect(await handler.concurrency.maximum > 1)
+        }
+    }
+
+    @Test("the server runs at most the configured number of requests per connection at once")
+    func perConnectionLimit() async throws {
+        try await withEndpoint(.unix) { endpoint in
+            let handler = EchoHandler(teeID: try digest(2))
+            let configuration = KeyServiceServer<EchoHandler>.Configuration(maximumConcurrentRequestsPerConnection: 3)
+            let matched = try await withServer(endpoint, handler: handler, configuration: configuration) { server in
+                try await withRunningClient(client(server.endpoint)) { keys in try await signConcurrently(keys, count: 24) }
+            }
+            #expect(matched == 24)
+            #expect(await handler.concurrency.maximum == 3)
         }
     }
 

@@ -139,7 +139,12 @@ public final class KeyServiceClient: Sendable {
             }
             resume(state.withLock { $0.disconnected(reason: reason) })
             if Task.isCancelled { break }
-            logger.info("key-service connection down; reconnecting", metadata: ["endpoint": "\(endpoint)", "reason": "\(reason)"])
+            // Once per outage at info; the retries while the key service stays away at debug.
+            logger.log(
+                level: failedAttempts <= 1 ? .info : .debug,
+                "key-service connection down; reconnecting",
+                metadata: ["endpoint": "\(endpoint)", "reason": "\(reason)"]
+            )
             try? await Task.sleep(for: reconnectDelay(afterFailedAttempts: failedAttempts))
         }
         resume(state.withLock { $0.finish() })
