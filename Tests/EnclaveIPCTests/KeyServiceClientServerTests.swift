@@ -143,7 +143,7 @@ struct KeyServiceClientServerTests {
     @Test("a slow request times out, names the state, and the connection stays usable")
     func requestTimeout() async throws {
         try await withEndpoint(.unix) { endpoint in
-            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(3), healthDelay: .seconds(3))) { server in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(3), healthDelay: .seconds(30))) { server in
                 try await withRunningClient(client(server.endpoint, requestTimeout: .milliseconds(200))) { keys in
                     let started = ContinuousClock.now
                     let result = await outcome { () async throws(KeyServiceClientError) in try await keys.health() }
@@ -153,7 +153,7 @@ struct KeyServiceClientServerTests {
                     }
                     #expect(after == .milliseconds(200))
                     #expect(detail.contains("connected to unix://"))
-                    #expect(ContinuousClock.now - started < .seconds(2))
+                    #expect(ContinuousClock.now - started < .seconds(10))  // far below the handler's 30 s
                     let info = try await keys.publicKey()
                     #expect(info.teeID == (try digest(3)))
                 }
@@ -184,7 +184,32 @@ struct KeyServiceClientServerTests {
         }
     }
 
-    @Test("the client reconnects after the key service restarts, and queued requests go out")
+    @Test("a request made before the key service is up waits and goes out once it is")
+    func queuedUntilServerStarts() async throws {
+        try await withTemporaryDirectory { directory in
+            let endpoint = try Endpoint.unix(path: directory + "/late.sock")
+            let teeID = try await withRunningClient(client(endpoint)) { keys in
+                try await withThrowingTaskGroup(of: Digest32?.self) { group -> Digest32? in
+                    group.addTask { try await keys.publicKey().teeID }
+                    try await Task.sleep(for: .milliseconds(200))
+                    group.addTask {
+                        try await withServer(endpoint, handler: EchoHandler(teeID: try digest(0xB2))) { _ in
+                            try await Task.sleep(for: .seconds(30))
+                        }
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    for try await teeID in group {
+                        if let teeID { return teeID }
+                    }
+                    return nil
+                }
+            }
+            #expect(teeID == (try digest(0xB2)))
+        }
+    }
+
+    @Test("the client reconnects after the key service restarts")
     func reconnect() async throws {
         try await withTemporaryDirectory { directory in
             let endpoint = try Endpoint.unix(path: directory + "/restart.sock")
@@ -194,19 +219,16 @@ struct KeyServiceClientServerTests {
                 }
                 #expect(first == (try digest(0xA1)))
 
-                // Asked while nothing listens: the request waits for the next connection.
-                let second = try await withThrowingTaskGroup(of: Digest32?.self) { group -> Digest32? in
-                    group.addTask { try await keys.publicKey().teeID }
-                    try await Task.sleep(for: .milliseconds(150))
-                    group.addTask {
-                        try await withServer(endpoint, handler: EchoHandler(teeID: try digest(0xB2))) { _ in
-                            try await Task.sleep(for: .seconds(3))
+                let second = try await withServer(endpoint, handler: EchoHandler(teeID: try digest(0xB2))) { _ -> Digest32? in
+                    // A request can still go out on the old connection before the client has read
+                    // its EOF; that one fails with connectionLost (never resent), so ask again.
+                    for _ in 1...5 {
+                        let result = await outcome { () async throws(KeyServiceClientError) in try await keys.publicKey() }
+                        switch result {
+                        case .success(let info): return info.teeID
+                        case .failure(.connectionLost): continue
+                        case .failure(let error): throw error
                         }
-                        return nil
-                    }
-                    defer { group.cancelAll() }
-                    for try await teeID in group {
-                        if let teeID { return teeID }
                     }
                     return nil
                 }
@@ -327,5 +349,78 @@ struct KeyServiceClientServerTests {
                 }
             }
         }
+    }
+}
+
+@Suite("Key-service client against a misbehaving server")
+struct MisbehavingServerTests {
+    /// A fake key service that answers each request frame with `reply(id, request)`.
+    private func withFakeServer<T: Sendable>(
+        reply: @escaping @Sendable (UInt64, KeyServiceRequest) -> String,
+        _ body: @Sendable (KeyServiceClient) async throws -> T
+    ) async throws -> T {
+        let listener = try await Endpoint(parsing: "tcp://127.0.0.1:0").bind { channel in
+            channel.eventLoop.makeCompletedFuture { try Framing.wrap(channel) }
+        }
+        return try await listener.channel.executeThenClose { connections in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await withThrowingDiscardingTaskGroup { connectionTasks in
+                        for try await connection in connections {
+                            connectionTasks.addTask {
+                                try await connection.executeThenClose { requests, responses in
+                                    for try await frame in requests {
+                                        let (id, request) = try KeyServiceCodec.decodeRequest(frame)
+                                        try await responses.write(ByteBuffer(string: reply(id, request)))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                defer { group.cancelAll() }
+                let keys = KeyServiceClient(
+                    endpoint: listener.endpoint,
+                    configuration: .init(requestTimeout: .seconds(5), minimumReconnectDelay: .milliseconds(10)),
+                    logger: quietLogger
+                )
+                return try await withRunningClient(keys, body)
+            }
+        }
+    }
+
+    @Test("a success response of another operation is an invalidResponse, not a crash")
+    func wrongResponseType() async throws {
+        let result = try await withFakeServer(reply: { id, _ in #"{"id":\#(id),"type":"ready","ready":true}"# }) { keys in
+            await outcome { () async throws(KeyServiceClientError) in try await keys.publicKey() }
+        }
+        #expect(result == .failure(.invalidResponse(.publicKey, reason: "expected a publicKey response, got ready")))
+    }
+
+    @Test("a response that breaks the schema fails only its own request")
+    func malformedResponse() async throws {
+        let result = try await withFakeServer(reply: { id, request in
+            request == .ready ? #"{"id":\#(id),"type":"ready","ready":"maybe"}"# : #"{"id":\#(id),"type":"ready","ready":true}"#
+        }) { keys in
+            let broken = await outcome { () async throws(KeyServiceClientError) in try await keys.ready() }
+            let healthy = await outcome { () async throws(KeyServiceClientError) in try await keys.ohttpConfigs() }
+            return (broken, healthy)
+        }
+        #expect(result.0 == .failure(.invalidResponse(.ready, reason: "message \(1): field 'ready' must be true or false")))
+        #expect(result.1 == .failure(.invalidResponse(.ohttpConfigs, reason: "expected a ohttpConfigs response, got ready")))
+    }
+
+    @Test("an id-0 error from the server drops the connection and fails what was sent, with the server's reason")
+    func connectionLevelError() async throws {
+        let result = try await withFakeServer(reply: { _, _ in
+            #"{"id":0,"type":"error","code":"malformed","message":"frame was not JSON"}"#
+        }) { keys in
+            await outcome { () async throws(KeyServiceClientError) in try await keys.health() }
+        }
+        guard case .failure(.connectionLost(.health, let reason)) = result else {
+            Issue.record("expected connectionLost, got \(result)")
+            return
+        }
+        #expect(reason.contains("frame was not JSON"))
     }
 }

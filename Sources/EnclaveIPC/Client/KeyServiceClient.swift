@@ -174,9 +174,8 @@ public final class KeyServiceClient: Sendable {
         do throws(KeyServiceProtocolError) {
             let decoded = try KeyServiceCodec.decodeResponse(frame)
             guard decoded.id != 0 else {
-                throw KeyServiceProtocolError(
-                    .invalidValue(field: "id", reason: "the key service could not read a request: \(decoded.response.type)")
-                )
+                let report = if case .failure(let error) = decoded.response { error.description } else { decoded.response.type }
+                throw KeyServiceProtocolError(.invalidValue(field: "id", reason: "the key service could not read a request: \(report)"))
             }
             (id, outcome) = (decoded.id, .success(decoded.response))
         } catch {

@@ -55,6 +55,8 @@ public struct KeyServiceServer<Handler: KeyServiceHandler>: Sendable {
     /// The bound endpoint; for `tcp://…:0` it holds the port the OS chose.
     public var endpoint: Endpoint { listener.endpoint }
 
+    /// Binds `endpoint` (for Unix sockets with `configuration.unixSocketMode`). The socket stays
+    /// bound until `run()` returns, so always run a server you have created.
     public init(
         bindingTo endpoint: Endpoint,
         handler: Handler,
