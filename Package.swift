@@ -83,5 +83,10 @@ let package = Package(
         ),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"]),
+        // Depends on the executables so `swift test` builds the binaries it runs.
+        .testTarget(
+            name: "GatewayCtlTests",
+            dependencies: ["GatewayCtl", "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "ConfidentialProxy"]
+        ),
     ]
 )
