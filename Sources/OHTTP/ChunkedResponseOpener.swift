@@ -92,7 +92,8 @@ public struct ChunkedResponseOpener: Sendable {
                 let end = start + Int(length)
                 plaintexts.append(
                     try keys.open(
-                        Array(buffer[start..<end]), nonce: keys.chunkNonce(counter), aad: [], chunk: Int(truncatingIfNeeded: counter)))
+                        Array(buffer[start..<end]), nonce: keys.chunkNonce(counter), aad: [],
+                        chunk: Int(truncatingIfNeeded: counter)))
                 counter += 1
                 position = end
             case .finalChunk:
@@ -132,7 +133,9 @@ public struct ChunkedResponseOpener: Sendable {
                         field: "final chunk", offset: bufferOffset, needed: keys.aead.tagLength,
                         available: buffer.count))
             }
-            return try keys.open(buffer, nonce: keys.chunkNonce(counter), aad: Array("final".utf8), chunk: Int(truncatingIfNeeded: counter))
+            return try keys.open(
+                buffer, nonce: keys.chunkNonce(counter), aad: Array("final".utf8),
+                chunk: Int(truncatingIfNeeded: counter))
         case .finished, .failed:
             throw .alreadyFinished
         }

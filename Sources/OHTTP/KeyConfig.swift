@@ -19,22 +19,25 @@ public struct KeyConfig: Hashable, Sendable {
         }
     }
 
-    /// The u16 suite-list length counts bytes, 4 per suite, and must be at least 4.
-    public static let maxSymmetricSuites = Int(UInt16.max) / 4
+    /// At least one suite; at most as many as keep the whole configuration within the u16
+    /// length prefix of `application/ohttp-keys` (which also bounds the u16 suite-list length).
+    public static func maxSymmetricSuites(for kem: HPKEKEM) -> Int {
+        (Int(UInt16.max) - 1 - 2 - kem.publicKeyLength - 2) / 4
+    }
 
     public let keyID: UInt8
     public let kem: HPKEKEM
     public let publicKey: [UInt8]
     public let symmetricSuites: [SymmetricSuite]
 
-    public init(keyID: UInt8, kem: HPKEKEM, publicKey: [UInt8], symmetricSuites: [SymmetricSuite])
-        throws(KeyConfigError)
-    {
+    public init(
+        keyID: UInt8, kem: HPKEKEM, publicKey: [UInt8], symmetricSuites: [SymmetricSuite]
+    ) throws(KeyConfigError) {
         guard publicKey.count == kem.publicKeyLength else {
             throw .wrongPublicKeyLength(kem: kem, expected: kem.publicKeyLength, actual: publicKey.count)
         }
-        guard (1...Self.maxSymmetricSuites).contains(symmetricSuites.count) else {
-            throw .invalidSymmetricSuiteCount(symmetricSuites.count)
+        guard (1...Self.maxSymmetricSuites(for: kem)).contains(symmetricSuites.count) else {
+            throw .invalidSymmetricSuiteCount(symmetricSuites.count, maximum: Self.maxSymmetricSuites(for: kem))
         }
         self.keyID = keyID
         self.kem = kem
@@ -95,7 +98,7 @@ public enum KeyConfigError: Error, Hashable, Sendable, CustomStringConvertible, 
     case truncated(Truncation)
     case unsupportedKEM(UInt16, offset: Int)
     case invalidSymmetricSuitesLength(Int, offset: Int)
-    case invalidSymmetricSuiteCount(Int)
+    case invalidSymmetricSuiteCount(Int, maximum: Int)
     case wrongPublicKeyLength(kem: HPKEKEM, expected: Int, actual: Int)
     case trailingBytes(offset: Int, count: Int)
     case emptyList
@@ -109,8 +112,8 @@ public enum KeyConfigError: Error, Hashable, Sendable, CustomStringConvertible, 
                 + HPKEKEM.allCases.map { "0x" + hex4($0.rawValue) }.joined(separator: ", ") + ")"
         case .invalidSymmetricSuitesLength(let length, let offset):
             "key configuration: symmetric algorithms length \(length) at offset \(offset) must be a positive multiple of 4"
-        case .invalidSymmetricSuiteCount(let count):
-            "key configuration: \(count) symmetric suites given, need 1...\(KeyConfig.maxSymmetricSuites)"
+        case .invalidSymmetricSuiteCount(let count, let maximum):
+            "key configuration: \(count) symmetric suites given, need 1...\(maximum)"
         case .wrongPublicKeyLength(let kem, let expected, let actual):
             "key configuration: public key for KEM 0x\(hex4(kem.rawValue)) must be \(expected) bytes, got \(actual)"
         case .trailingBytes(let offset, let count):

@@ -5,7 +5,7 @@ extension KeyConfig {
         var out: [UInt8] = []
         for config in configs {
             let encoded = config.encoded
-            out.appendUInt16(UInt16(encoded.count))
+            out.appendUInt16(UInt16(encoded.count))  // KeyConfig.init keeps every encoding within u16
             out += encoded
         }
         return out

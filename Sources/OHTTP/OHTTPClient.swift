@@ -5,9 +5,9 @@ public enum OHTTPClient {
     ///
     /// Keep the returned `responseContext` for exactly this request: it is the only way to open
     /// the response, and reusing it for another request would let responses be swapped.
-    public static func encapsulate(request: [UInt8], config: KeyConfig) throws(EncapsulationError)
-        -> EncapsulatedRequest
-    {
+    public static func encapsulate(
+        request: [UInt8], config: KeyConfig
+    ) throws(EncapsulationError) -> EncapsulatedRequest {
         guard let suite = config.supportedSuites.first else {
             throw .noSupportedSuite(keyID: config.keyID, offered: config.symmetricSuites)
         }

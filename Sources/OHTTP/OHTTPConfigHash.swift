@@ -14,9 +14,7 @@ public enum OHTTPConfigHash {
 
     public static func compute(teeID: [UInt8], config: KeyConfig) throws(OHTTPConfigError) -> Keccak256Digest {
         guard teeID.count == teeIDLength else { throw .invalidTEEIDLength(teeID.count) }
-        guard config.symmetricSuites.count == 1, let suite = config.symmetricSuites.first else {
-            throw .notSingleSuite(config.symmetricSuites.count)
-        }
+        let suite = try signedSuite(of: config)
         var preimage = Keccak256.hash(Array(domain.utf8)).bytes
         preimage += teeID
         for value in [UInt16(config.keyID), config.kem.rawValue, suite.kdfID, suite.aeadID] {
@@ -26,6 +24,13 @@ public enum OHTTPConfigHash {
         preimage += Keccak256.hash(config.publicKey).bytes
         preimage += Keccak256.hash(config.encoded).bytes
         return Keccak256.hash(preimage)
+    }
+
+    static func signedSuite(of config: KeyConfig) throws(OHTTPConfigError) -> KeyConfig.SymmetricSuite {
+        guard config.symmetricSuites.count == 1, let suite = config.symmetricSuites.first else {
+            throw .notSingleSuite(config.symmetricSuites.count)
+        }
+        return suite
     }
 }
 

@@ -53,7 +53,10 @@ public struct OHTTPGatewayKeys: Sendable {
         guard let keyPair = keyPairs.first(where: { $0.config.keyID == header.keyID }) else {
             throw .unknownKeyID(header.keyID)
         }
-        guard let suite = keyPair.config.supportedSuites.first(where: { RequestHeader(keyID: header.keyID, suite: $0) == header })
+        guard
+            let suite = keyPair.config.supportedSuites.first(where: {
+                RequestHeader(keyID: header.keyID, suite: $0) == header
+            })
         else {
             throw .unsupportedSuite(
                 keyID: header.keyID, kemID: header.kemID, kdfID: header.kdfID, aeadID: header.aeadID)

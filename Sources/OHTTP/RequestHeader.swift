@@ -2,7 +2,6 @@
 /// `key_id(1) ‖ kem_id(2) ‖ kdf_id(2) ‖ aead_id(2)`. It is bound into the HPKE `info`, so a
 /// relay that rewrites it breaks decryption rather than steering the gateway.
 struct RequestHeader: Hashable {
-    static let length = 7
     static let requestLabel = "message/bhttp request"
 
     let keyID: UInt8

@@ -27,9 +27,9 @@ public struct ResponseContext: Sendable, CustomStringConvertible, CustomDebugStr
 
     /// Rebuilds a context received from the key-service; lengths are checked against the suite
     /// so a garbled message fails here rather than as an unexplained authentication failure.
-    public init(suite: HPKESuite, encapsulatedKey: [UInt8], responseSecret: [UInt8], chunkedResponseSecret: [UInt8])
-        throws(ResponseContextError)
-    {
+    public init(
+        suite: HPKESuite, encapsulatedKey: [UInt8], responseSecret: [UInt8], chunkedResponseSecret: [UInt8]
+    ) throws(ResponseContextError) {
         let checks = [
             ("encapsulated key", suite.kem.encapsulatedKeyLength, encapsulatedKey.count),
             ("response secret", suite.responseNonceLength, responseSecret.count),

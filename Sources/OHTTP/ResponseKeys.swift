@@ -13,9 +13,10 @@ struct ResponseKeys: Sendable {
             inputKeyMaterial: SymmetricKey(data: secret), salt: encapsulatedKey + responseNonce)
         self.aead = aead
         self.key = HKDF<SHA256>.expand(pseudoRandomKey: prk, info: Array("key".utf8), outputByteCount: aead.keyLength)
-        self.nonce = HKDF<SHA256>.expand(
-            pseudoRandomKey: prk, info: Array("nonce".utf8), outputByteCount: aead.nonceLength
-        ).bytes
+        self.nonce =
+            HKDF<SHA256>.expand(
+                pseudoRandomKey: prk, info: Array("nonce".utf8), outputByteCount: aead.nonceLength
+            ).bytes
     }
 
     /// Chunk nonce of draft-ietf-ohai-chunked-ohttp-08: `nonce XOR I2OSP(counter, Nn)`.
@@ -31,7 +32,8 @@ struct ResponseKeys: Sendable {
         do {
             switch aead {
             case .aes128GCM, .aes256GCM:
-                let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: aad)
+                let box = try AES.GCM.seal(
+                    plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: aad)
                 return Array(box.ciphertext) + Array(box.tag)
             case .chaCha20Poly1305:
                 let box = try ChaChaPoly.seal(

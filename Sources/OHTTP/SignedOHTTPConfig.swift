@@ -12,30 +12,38 @@ import GatewayCore
 /// itself is produced by the key-service and passed in.
 public struct SignedOHTTPConfig: Hashable, Sendable, Codable {
     public let config: KeyConfig
+    /// The configuration's only KDF/AEAD pair (the hash layout covers exactly one).
+    public let suite: KeyConfig.SymmetricSuite
     public let teeID: [UInt8]
     public let signature: [UInt8]
     public let configHash: Keccak256Digest
 
     public init(config: KeyConfig, teeID: [UInt8], signature: [UInt8]) throws(OHTTPConfigError) {
         self.configHash = try OHTTPConfigHash.compute(teeID: teeID, config: config)
+        self.suite = try OHTTPConfigHash.signedSuite(of: config)
         self.config = config
         self.teeID = teeID
         self.signature = signature
     }
 
     private enum CodingKeys: String, CodingKey {
-        case keyID = "key_id", kemID = "kem_id", kdfID = "kdf_id", aeadID = "aead_id"
-        case publicKey = "public_key", keyConfig = "key_config"
-        case teeID = "tee_id", signature, signatureHash = "signature_hash"
+        case keyID = "key_id"
+        case kemID = "kem_id"
+        case kdfID = "kdf_id"
+        case aeadID = "aead_id"
+        case publicKey = "public_key"
+        case keyConfig = "key_config"
+        case teeID = "tee_id"
+        case signature
+        case signatureHash = "signature_hash"
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        let suite = config.symmetricSuites.first
         try container.encode(config.keyID, forKey: .keyID)
         try container.encode(config.kem.rawValue, forKey: .kemID)
-        try container.encode(suite?.kdfID, forKey: .kdfID)
-        try container.encode(suite?.aeadID, forKey: .aeadID)
+        try container.encode(suite.kdfID, forKey: .kdfID)
+        try container.encode(suite.aeadID, forKey: .aeadID)
         try container.encode(Hex.encode(config.publicKey), forKey: .publicKey)
         try container.encode(Data(config.encoded).base64EncodedString(), forKey: .keyConfig)
         try container.encode("0x" + Hex.encode(teeID), forKey: .teeID)
@@ -47,10 +55,10 @@ public struct SignedOHTTPConfig: Hashable, Sendable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         do {
             let config = try KeyConfig(decoding: try Self.base64(container, .keyConfig))
-            let suite = config.symmetricSuites.first
-            let loose: [(CodingKeys, UInt16?)] = [
-                (.keyID, UInt16(config.keyID)), (.kemID, config.kem.rawValue), (.kdfID, suite?.kdfID),
-                (.aeadID, suite?.aeadID),
+            let suite = try OHTTPConfigHash.signedSuite(of: config)
+            let loose: [(CodingKeys, UInt16)] = [
+                (.keyID, UInt16(config.keyID)), (.kemID, config.kem.rawValue), (.kdfID, suite.kdfID),
+                (.aeadID, suite.aeadID),
             ]
             for (key, expected) in loose where try container.decode(UInt16.self, forKey: key) != expected {
                 throw OHTTPConfigError.fieldMismatch(key.stringValue)
@@ -58,14 +66,17 @@ public struct SignedOHTTPConfig: Hashable, Sendable, Codable {
             guard try Self.hex(container, .publicKey) == config.publicKey else {
                 throw OHTTPConfigError.fieldMismatch(CodingKeys.publicKey.stringValue)
             }
-            try self.init(config: config, teeID: try Self.hex(container, .teeID), signature: try Self.base64(container, .signature))
+            try self.init(
+                config: config, teeID: try Self.hex(container, .teeID),
+                signature: try Self.base64(container, .signature))
             let declared = try container.decode(String.self, forKey: .signatureHash)
             guard try Self.hex(container, .signatureHash) == configHash.bytes else {
                 throw OHTTPConfigError.hashMismatch(declared: declared, computed: configHash.hex)
             }
         } catch let error as OHTTPConfigError {
             throw DecodingError.dataCorrupted(
-                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: error.description, underlyingError: error))
+                DecodingError.Context(
+                    codingPath: decoder.codingPath, debugDescription: error.description, underlyingError: error))
         } catch let error as KeyConfigError {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(
@@ -125,13 +136,16 @@ public struct OHTTPConfigDocument: Hashable, Sendable, Codable {
             self = try OHTTPConfigDocument(configs: configs)
         } catch {
             throw DecodingError.dataCorrupted(
-                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: error.description, underlyingError: error))
+                DecodingError.Context(
+                    codingPath: decoder.codingPath, debugDescription: error.description, underlyingError: error))
         }
         guard upstream == flat else {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(
                     codingPath: decoder.codingPath,
-                    debugDescription: OHTTPConfigError.fieldMismatch("top-level fields (vs. the X25519 entry of configs)").description))
+                    debugDescription: OHTTPConfigError.fieldMismatch(
+                        "top-level fields (vs. the X25519 entry of configs)"
+                    ).description))
         }
     }
 }

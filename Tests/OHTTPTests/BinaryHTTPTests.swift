@@ -70,17 +70,21 @@ import Testing
 
     @Test func rfcResponseKeepsInterimResponsesInOrder() throws {
         let response = try BinaryHTTPResponse(decoding: try hex(Self.indeterminateResponse))
-        #expect(response.informationalResponses == [
-            .init(status: 102, headerFields: [HTTPField(name: "running", value: "\"sleep 15\"")]),
-            .init(status: 103, headerFields: [
-                HTTPField(name: "link", value: "</style.css>; rel=preload; as=style"),
-                HTTPField(name: "link", value: "</script.js>; rel=preload; as=script"),
-            ]),
-        ])
+        #expect(
+            response.informationalResponses == [
+                .init(status: 102, headerFields: [HTTPField(name: "running", value: "\"sleep 15\"")]),
+                .init(
+                    status: 103,
+                    headerFields: [
+                        HTTPField(name: "link", value: "</style.css>; rel=preload; as=style"),
+                        HTTPField(name: "link", value: "</script.js>; rel=preload; as=script"),
+                    ]),
+            ])
         #expect(response.status == 200)
-        #expect(response.headerFields.map(\.name) == [
-            "date", "server", "last-modified", "etag", "accept-ranges", "content-length", "vary", "content-type",
-        ])
+        #expect(
+            response.headerFields.map(\.name) == [
+                "date", "server", "last-modified", "etag", "accept-ranges", "content-length", "vary", "content-type",
+            ])
         #expect(response.headerFields.first { $0.name == "vary" }?.value == "Accept-Encoding")
         #expect(response.content == Array("Hello World! My content includes a trailing CRLF.\r\n".utf8))
         #expect(response.trailerFields.isEmpty)
@@ -90,9 +94,11 @@ import Testing
     @Test func rfcKnownLengthResponseRoundTripsExactly() throws {
         let encoded = try hex(Self.knownLengthChunkedResponse)
         let response = try BinaryHTTPResponse(decoding: encoded)
-        #expect(response == BinaryHTTPResponse(
-            status: 200, content: Array("This content contains CRLF.\r\n".utf8),
-            trailerFields: [HTTPField(name: "trailer", value: "text")]))
+        #expect(
+            response
+                == BinaryHTTPResponse(
+                    status: 200, content: Array("This content contains CRLF.\r\n".utf8),
+                    trailerFields: [HTTPField(name: "trailer", value: "text")]))
         #expect(try response.encoded() == encoded)
     }
 
@@ -108,7 +114,8 @@ import Testing
     /// valid; every other cut is a typed truncation error.
     @Test func everyOtherTruncationIsRejected() throws {
         let message = BinaryHTTPRequest(
-            method: "POST", path: "/v1/chat/completions", headerFields: [HTTPField(name: "content-type", value: "application/json")],
+            method: "POST", path: "/v1/chat/completions",
+            headerFields: [HTTPField(name: "content-type", value: "application/json")],
             content: Array("{}".utf8), trailerFields: [HTTPField(name: "x-checksum", value: "1")])
         let encoded = try message.encoded()
         let controlEnd = 1 + 5 + 6 + 1 + 21
@@ -134,7 +141,10 @@ import Testing
         #expect(throws: BinaryHTTPError.unexpectedMessageKind(expected: "response", framingIndicator: 0)) {
             try BinaryHTTPResponse(decoding: try hex(Self.knownLengthRequest))
         }
-        #expect(throws: BinaryHTTPError.truncated(Truncation(field: "framing indicator", offset: 0, needed: 1, available: 0))) {
+        #expect(
+            throws: BinaryHTTPError.truncated(
+                Truncation(field: "framing indicator", offset: 0, needed: 1, available: 0))
+        ) {
             try BinaryHTTPRequest(decoding: [])
         }
     }
@@ -153,7 +163,8 @@ import Testing
             try BinaryHTTPResponse(status: 204, informationalResponses: [.init(status: 200)]).encoded()
         }
         // An interim response must be followed by a final one.
-        #expect(throws: BinaryHTTPError.truncated(Truncation(field: "status code", offset: 4, needed: 1, available: 0))) {
+        #expect(throws: BinaryHTTPError.truncated(Truncation(field: "status code", offset: 4, needed: 1, available: 0)))
+        {
             try BinaryHTTPResponse(decoding: [1, 0x40, 100, 0])
         }
     }
@@ -162,7 +173,10 @@ import Testing
         (HTTPField(name: "x y", value: "1"), BinaryHTTPError.invalidFieldName("x y", offset: nil)),
         (HTTPField(name: "", value: "1"), BinaryHTTPError.invalidFieldName("", offset: nil)),
         (HTTPField(name: ":path", value: "/"), BinaryHTTPError.forbiddenField(":path", offset: nil)),
-        (HTTPField(name: "transfer-encoding", value: "chunked"), BinaryHTTPError.forbiddenField("transfer-encoding", offset: nil)),
+        (
+            HTTPField(name: "transfer-encoding", value: "chunked"),
+            BinaryHTTPError.forbiddenField("transfer-encoding", offset: nil)
+        ),
         (HTTPField(name: "connection", value: "close"), BinaryHTTPError.forbiddenField("connection", offset: nil)),
         (HTTPField(name: "te", value: "gzip"), BinaryHTTPError.forbiddenField("te", offset: nil)),
         (HTTPField(name: "x-a", value: "a\r\nb"), BinaryHTTPError.invalidFieldValue(name: "x-a", offset: nil)),
@@ -202,7 +216,8 @@ import Testing
             try BinaryHTTPRequest(decoding: request(name: [0x78], value: [0xFF, 0xFE]))
         }
         #expect(throws: BinaryHTTPError.invalidFieldName("", offset: 15)) {
-            try BinaryHTTPRequest(decoding: [0, 3] + Array("GET".utf8) + [5] + Array("https".utf8) + [0, 1, 0x2F, 2, 0, 0])
+            try BinaryHTTPRequest(
+                decoding: [0, 3] + Array("GET".utf8) + [5] + Array("https".utf8) + [0, 1, 0x2F, 2, 0, 0])
         }
         #expect(throws: BinaryHTTPError.invalidControlData(field: "method", offset: 1)) {
             try BinaryHTTPRequest(decoding: [0, 3] + Array("G T".utf8) + [0, 0, 0])
@@ -227,7 +242,9 @@ import Testing
         var forged = encoded
         let digit = try #require(forged.firstIndex(of: UInt8(ascii: "2")))
         forged[digit] = UInt8(ascii: "3")
-        #expect(throws: BinaryHTTPError.contentLengthMismatch(declared: "3", actual: 2)) { try BinaryHTTPRequest(decoding: forged) }
+        #expect(throws: BinaryHTTPError.contentLengthMismatch(declared: "3", actual: 2)) {
+            try BinaryHTTPRequest(decoding: forged)
+        }
     }
 
     @Test func limitsAreCheckedBeforeReading() throws {
@@ -241,7 +258,8 @@ import Testing
         #expect(throws: BinaryHTTPError.limitExceeded(what: "field count", limit: 4, actual: 5, offset: 40)) {
             try BinaryHTTPRequest(decoding: encoded, limits: BinaryHTTPLimits(maxFieldCount: 4))
         }
-        #expect(throws: BinaryHTTPError.limitExceeded(what: "header section length", limit: 10, actual: 30, offset: 15)) {
+        #expect(throws: BinaryHTTPError.limitExceeded(what: "header section length", limit: 10, actual: 30, offset: 15))
+        {
             try BinaryHTTPRequest(decoding: encoded, limits: BinaryHTTPLimits(maxFieldSectionLength: 10))
         }
         #expect(throws: BinaryHTTPError.limitExceeded(what: "method length", limit: 3, actual: 4, offset: 1)) {
@@ -249,11 +267,16 @@ import Testing
         }
         // A length prefix claiming 2^62-1 bytes fails on the limit, not on allocation.
         let huge: [UInt8] = [0, 1, 0x47, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
-        #expect(throws: BinaryHTTPError.limitExceeded(what: "content length", limit: BinaryHTTPLimits.default.maxContentLength, actual: QUICVarint.maxValue, offset: 7)) {
+        #expect(
+            throws: BinaryHTTPError.limitExceeded(
+                what: "content length", limit: BinaryHTTPLimits.default.maxContentLength, actual: QUICVarint.maxValue,
+                offset: 7)
+        ) {
             try BinaryHTTPRequest(decoding: huge)
         }
         let interim: [UInt8] = [1] + Array([[UInt8]](repeating: [0x40, 100, 0], count: 3).joined()) + [0x40, 200]
-        #expect(throws: BinaryHTTPError.limitExceeded(what: "informational responses", limit: 2, actual: 3, offset: 7)) {
+        #expect(throws: BinaryHTTPError.limitExceeded(what: "informational responses", limit: 2, actual: 3, offset: 7))
+        {
             try BinaryHTTPResponse(decoding: interim, limits: BinaryHTTPLimits(maxInformationalResponses: 2))
         }
         #expect(try BinaryHTTPResponse(decoding: interim).informationalResponses.count == 3)
@@ -261,7 +284,8 @@ import Testing
 
     @Test func indeterminateContentChunksAreJoinedAndBounded() throws {
         let response: [UInt8] = [3, 0x40, 200, 0, 2, 0x61, 0x62, 1, 0x63, 0, 0]
-        #expect(try BinaryHTTPResponse(decoding: response) == BinaryHTTPResponse(status: 200, content: Array("abc".utf8)))
+        #expect(
+            try BinaryHTTPResponse(decoding: response) == BinaryHTTPResponse(status: 200, content: Array("abc".utf8)))
         #expect(throws: BinaryHTTPError.limitExceeded(what: "content length", limit: 2, actual: 3, offset: 7)) {
             try BinaryHTTPResponse(decoding: response, limits: BinaryHTTPLimits(maxContentLength: 2))
         }

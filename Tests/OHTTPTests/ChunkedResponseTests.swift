@@ -72,7 +72,9 @@ import Testing
             #expect(throws: ResponseError.self, "cut at \(cut)") { try open([wire[..<cut]]) }
         }
         let lastNonFinalEnd = wire.count - 1 - chunks[3].count - 16
-        #expect(throws: ResponseError.missingFinalChunk(offset: lastNonFinalEnd)) { try open([wire[..<lastNonFinalEnd]]) }
+        #expect(throws: ResponseError.missingFinalChunk(offset: lastNonFinalEnd)) {
+            try open([wire[..<lastNonFinalEnd]])
+        }
     }
 
     @Test func anythingAfterTheFinalChunkFails() throws {
@@ -105,7 +107,9 @@ import Testing
         var sealer = ChunkedResponseSealer(context: context)
         let first = try sealer.seal([1])
         // Chunk 0 sealed with AAD "" presented as the final chunk.
-        let forged = Array(first[..<context.suite.responseNonceLength]) + [0] + Array(first[(context.suite.responseNonceLength + 1)...])
+        let forged =
+            Array(first[..<context.suite.responseNonceLength]) + [0]
+            + Array(first[(context.suite.responseNonceLength + 1)...])
         #expect(throws: ResponseError.authenticationFailed(chunk: 0)) { try open([forged[...]]) }
     }
 
@@ -145,7 +149,9 @@ import Testing
         #expect(throws: firstError) { try failing.finish() }
 
         var empty = ChunkedResponseOpener(context: context)
-        #expect(throws: ResponseError.truncated(Truncation(field: "response nonce", offset: 0, needed: 32, available: 0))) {
+        #expect(
+            throws: ResponseError.truncated(Truncation(field: "response nonce", offset: 0, needed: 32, available: 0))
+        ) {
             try empty.finish()
         }
     }

@@ -17,8 +17,14 @@ import Testing
 
     @Test func goldenVector() throws {
         #expect(vector.domain == OHTTPConfigHash.domain)
-        #expect(Keccak256.hash(Array(OHTTPConfigHash.domain.utf8)).hex == "ff122683e0feb4f7d9e972e601b45f228210d60754c0f594e28eff64ca7bde9b")
-        #expect([UInt16(config.keyID), config.kem.rawValue, config.symmetricSuites[0].kdfID, config.symmetricSuites[0].aeadID] == vector.ids)
+        #expect(
+            Keccak256.hash(Array(OHTTPConfigHash.domain.utf8)).hex
+                == "ff122683e0feb4f7d9e972e601b45f228210d60754c0f594e28eff64ca7bde9b")
+        #expect(
+            [
+                UInt16(config.keyID), config.kem.rawValue, config.symmetricSuites[0].kdfID,
+                config.symmetricSuites[0].aeadID,
+            ] == vector.ids)
         #expect(config.publicKey == (try hex(vector.public_key)))
         #expect(try OHTTPConfigHash.compute(teeID: teeID, config: config).hex == vector.hash)
     }
@@ -29,9 +35,14 @@ import Testing
         otherTEE[31] ^= 1
         #expect(try OHTTPConfigHash.compute(teeID: otherTEE, config: config) != golden)
         let variants = [
-            try KeyConfig(keyID: 2, kem: config.kem, publicKey: config.publicKey, symmetricSuites: config.symmetricSuites),
-            try KeyConfig(keyID: 1, kem: config.kem, publicKey: [UInt8](repeating: 3, count: 32), symmetricSuites: config.symmetricSuites),
-            try KeyConfig(keyID: 1, kem: config.kem, publicKey: config.publicKey, symmetricSuites: [.init(kdf: .hkdfSHA256, aead: .aes256GCM)]),
+            try KeyConfig(
+                keyID: 2, kem: config.kem, publicKey: config.publicKey, symmetricSuites: config.symmetricSuites),
+            try KeyConfig(
+                keyID: 1, kem: config.kem, publicKey: [UInt8](repeating: 3, count: 32),
+                symmetricSuites: config.symmetricSuites),
+            try KeyConfig(
+                keyID: 1, kem: config.kem, publicKey: config.publicKey,
+                symmetricSuites: [.init(kdf: .hkdfSHA256, aead: .aes256GCM)]),
         ]
         for variant in variants {
             #expect(try OHTTPConfigHash.compute(teeID: teeID, config: variant) != golden)
@@ -43,14 +54,20 @@ import Testing
             try OHTTPConfigHash.compute(teeID: Array(teeID.dropLast()), config: config)
         }
         let twoSuites = try KeyConfig(decoding: try hex(try OHTTPVectors.load().rfc9458_appendix_a.key_config))
-        #expect(throws: OHTTPConfigError.notSingleSuite(2)) { try OHTTPConfigHash.compute(teeID: teeID, config: twoSuites) }
+        #expect(throws: OHTTPConfigError.notSingleSuite(2)) {
+            try OHTTPConfigHash.compute(teeID: teeID, config: twoSuites)
+        }
     }
 
     @Test func signedConfigHasTheUpstreamJSONShape() throws {
         let signed = try SignedOHTTPConfig(config: config, teeID: teeID, signature: [0xDE, 0xAD])
         let object = try #require(
             try JSONSerialization.jsonObject(with: JSONEncoder().encode(signed)) as? [String: Any])
-        #expect(Set(object.keys) == ["key_id", "kem_id", "kdf_id", "aead_id", "public_key", "key_config", "tee_id", "signature", "signature_hash"])
+        #expect(
+            Set(object.keys) == [
+                "key_id", "kem_id", "kdf_id", "aead_id", "public_key", "key_config", "tee_id", "signature",
+                "signature_hash",
+            ])
         #expect(object["key_id"] as? Int == 1)
         #expect(object["kem_id"] as? Int == 32)
         #expect(object["kdf_id"] as? Int == 1)
@@ -70,10 +87,13 @@ import Testing
     ])
     func decodingRejectsInconsistentFields(key: String, value: String) throws {
         let signed = try SignedOHTTPConfig(config: config, teeID: teeID, signature: [1])
-        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(signed)) as? [String: Any])
+        var object = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(signed)) as? [String: Any])
         object[key] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
         let tampered = try JSONSerialization.data(withJSONObject: object)
-        #expect(throws: DecodingError.self, "\(key)") { try JSONDecoder().decode(SignedOHTTPConfig.self, from: tampered) }
+        #expect(throws: DecodingError.self, "\(key)") {
+            try JSONDecoder().decode(SignedOHTTPConfig.self, from: tampered)
+        }
     }
 
     @Test func configDocumentFlattensTheX25519ConfigAndListsAll() throws {
@@ -91,7 +111,8 @@ import Testing
         var disagreeing = object
         disagreeing["configs"] = [try JSONSerialization.jsonObject(with: JSONEncoder().encode(signed[1]))]
         #expect(throws: DecodingError.self) {
-            try JSONDecoder().decode(OHTTPConfigDocument.self, from: JSONSerialization.data(withJSONObject: disagreeing))
+            try JSONDecoder().decode(
+                OHTTPConfigDocument.self, from: JSONSerialization.data(withJSONObject: disagreeing))
         }
     }
 }

@@ -55,7 +55,8 @@ import Testing
         // Same key id, different key (a gateway restart that happened to reuse the id).
         let restarted = try #require(other.configs.first)
         let sameID = try KeyConfig(
-            keyID: config.keyID, kem: restarted.kem, publicKey: restarted.publicKey, symmetricSuites: restarted.symmetricSuites)
+            keyID: config.keyID, kem: restarted.kem, publicKey: restarted.publicKey,
+            symmetricSuites: restarted.symmetricSuites)
         let misdirected = try OHTTPClient.encapsulate(request: [1, 2, 3], config: sameID).bytes
         #expect(throws: DecapsulationError.decryptionFailed) { try gateway.decapsulate(misdirected) }
     }
@@ -86,7 +87,9 @@ import Testing
             if cut < minimum {
                 #expect(isTruncated(gateway, prefix), "cut at \(cut)")
             } else {
-                #expect(throws: DecapsulationError.decryptionFailed, "cut at \(cut)") { try gateway.decapsulate(prefix) }
+                #expect(throws: DecapsulationError.decryptionFailed, "cut at \(cut)") {
+                    try gateway.decapsulate(prefix)
+                }
             }
         }
     }
@@ -128,7 +131,8 @@ import Testing
             symmetricSuites: [.init(kdf: .hkdfSHA256, aead: .chaCha20Poly1305)])
         #expect(
             throws: EncapsulationError.hpkeSetupFailed(
-                keyID: 7, suite: .x25519ChaCha20Poly1305, reason: String(describing: X25519PointCheck.SmallOrderPoint()))
+                keyID: 7, suite: .x25519ChaCha20Poly1305, reason: String(describing: X25519PointCheck.SmallOrderPoint())
+            )
         ) { try OHTTPClient.encapsulate(request: [], config: lowOrder) }
     }
 
@@ -159,7 +163,9 @@ import Testing
         let first = try OHTTPClient.encapsulate(request: [1], config: gateway.configs[1])
         let second = try OHTTPClient.encapsulate(request: [2], config: gateway.configs[1])
         let sealed = try gateway.decapsulate(first.bytes).responseContext.sealResponse([42])
-        #expect(throws: ResponseError.authenticationFailed(chunk: nil)) { try second.responseContext.openResponse(sealed) }
+        #expect(throws: ResponseError.authenticationFailed(chunk: nil)) {
+            try second.responseContext.openResponse(sealed)
+        }
     }
 }
 

@@ -51,7 +51,8 @@ import Testing
                 "aead": Int(suite.aead.rawValue), "enc": Hex.encode(context.encapsulatedKey),
                 "response_secret": Hex.encode(context.responseSecret),
                 "chunked_response_secret": Hex.encode(context.chunkedResponseSecret),
-                "response": Hex.encode(try context.sealResponse(responseBytes)), "chunked_response": Hex.encode(chunked),
+                "response": Hex.encode(try context.sealResponse(responseBytes)),
+                "chunked_response": Hex.encode(chunked),
             ])
         #expect(try reply.bytes("response") == responseBytes)
         #expect(try reply.byteArrays("chunks") == chunks)
@@ -61,7 +62,10 @@ import Testing
     func swiftEncapsulatesAndPythonDecapsulates(suite: HPKESuite) throws {
         let keys = try PythonOracle.run(
             "keygen",
-            ["kem": Int(suite.kem.rawValue), "kdf": Int(suite.kdf.rawValue), "aead": Int(suite.aead.rawValue), "key_id": 42])
+            [
+                "kem": Int(suite.kem.rawValue), "kdf": Int(suite.kdf.rawValue), "aead": Int(suite.aead.rawValue),
+                "key_id": 42,
+            ])
         let config = try KeyConfig(decoding: try keys.bytes("key_config"))
         #expect(config.keyID == 42 && config.supportedSuites == [suite])
         let requestBytes = try request.encoded()
@@ -93,7 +97,10 @@ import Testing
         let vector = try OHTTPVectors.load().rfc9458_appendix_a
         let encapsulated = try PythonOracle.run(
             "encapsulate",
-            ["key_config": vector.key_config, "request": vector.bhttp_request, "ephemeral_private_key": vector.ephemeral_private_key])
+            [
+                "key_config": vector.key_config, "request": vector.bhttp_request,
+                "ephemeral_private_key": vector.ephemeral_private_key,
+            ])
         #expect(try encapsulated.bytes("encapsulated_request") == hex(vector.encapsulated_request))
         let decapsulated = try PythonOracle.run(
             "decapsulate",

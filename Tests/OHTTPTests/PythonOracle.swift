@@ -32,7 +32,8 @@ enum PythonOracle {
         guard process.terminationStatus == 0 else {
             throw Failure(
                 description: "ohttp_oracle.py \(command) exited with \(process.terminationStatus); "
-                    + "it needs python3 with pyhpke and cryptography>=44 (pip install -r Tests/requirements.txt):\n\(errors)")
+                    + "it needs python3 with pyhpke and cryptography>=44 (pip install -r Tests/requirements.txt):\n\(errors)"
+            )
         }
         guard let object = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
             throw Failure(description: "ohttp_oracle.py \(command) did not print a JSON object")
@@ -45,12 +46,16 @@ enum PythonOracle {
         let object: [String: Any]
 
         func bytes(_ key: String) throws -> [UInt8] {
-            guard let text = object[key] as? String else { throw Failure(description: "\(command): no string \"\(key)\"") }
+            guard let text = object[key] as? String else {
+                throw Failure(description: "\(command): no string \"\(key)\"")
+            }
             return try Hex.decode(text)
         }
 
         func byteArrays(_ key: String) throws -> [[UInt8]] {
-            guard let texts = object[key] as? [String] else { throw Failure(description: "\(command): no list \"\(key)\"") }
+            guard let texts = object[key] as? [String] else {
+                throw Failure(description: "\(command): no list \"\(key)\"")
+            }
             return try texts.map { try Hex.decode($0) }
         }
 

@@ -12,7 +12,9 @@ import Testing
         vector = try OHTTPVectors.load().rfc9458_appendix_a
         let config = try KeyConfig(decoding: try hex(vector.key_config))
         gateway = OHTTPGatewayKeys(keyPairs: [
-            .init(config: config, privateKey: try HPKEPrivateKey(x25519RawRepresentation: try hex(vector.server_private_key)))
+            .init(
+                config: config,
+                privateKey: try HPKEPrivateKey(x25519RawRepresentation: try hex(vector.server_private_key)))
         ])
     }
 
@@ -32,7 +34,8 @@ import Testing
         let context = try gateway.decapsulate(try hex(vector.encapsulated_request)).responseContext
         let nonce = try hex(vector.response_nonce)
         let keys = ResponseKeys(
-            secret: context.responseSecret, encapsulatedKey: context.encapsulatedKey, responseNonce: nonce, aead: .aes128GCM)
+            secret: context.responseSecret, encapsulatedKey: context.encapsulatedKey, responseNonce: nonce,
+            aead: .aes128GCM)
         #expect(keys.key.bytes == (try hex(vector.aead_key)))
         #expect(keys.nonce == (try hex(vector.aead_nonce)))
 

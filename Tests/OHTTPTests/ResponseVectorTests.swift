@@ -54,7 +54,10 @@ import Testing
         for cut in 0..<wire.count {
             #expect(throws: ResponseError.self) { try context.openResponse(Array(wire[..<cut])) }
         }
-        #expect(throws: ResponseError.truncated(Truncation(field: "AEAD-protected response", offset: 32, needed: 16, available: 15))) {
+        #expect(
+            throws: ResponseError.truncated(
+                Truncation(field: "AEAD-protected response", offset: 32, needed: 16, available: 15))
+        ) {
             try context.openResponse(Array(wire[..<47]))
         }
         for index in wire.indices {
@@ -68,17 +71,20 @@ import Testing
         #expect(throws: ResponseContextError.wrongLength(field: "response secret", expected: 32, actual: 16)) {
             try ResponseContext(
                 suite: .x25519ChaCha20Poly1305, encapsulatedKey: [UInt8](repeating: 0, count: 32),
-                responseSecret: [UInt8](repeating: 0, count: 16), chunkedResponseSecret: [UInt8](repeating: 0, count: 32))
+                responseSecret: [UInt8](repeating: 0, count: 16),
+                chunkedResponseSecret: [UInt8](repeating: 0, count: 32))
         }
         #expect(throws: ResponseContextError.wrongLength(field: "encapsulated key", expected: 1120, actual: 32)) {
             try ResponseContext(
                 suite: .xWingAES256GCM, encapsulatedKey: [UInt8](repeating: 0, count: 32),
-                responseSecret: [UInt8](repeating: 0, count: 32), chunkedResponseSecret: [UInt8](repeating: 0, count: 32))
+                responseSecret: [UInt8](repeating: 0, count: 32),
+                chunkedResponseSecret: [UInt8](repeating: 0, count: 32))
         }
     }
 
     @Test func contextDescriptionNeverShowsSecrets() throws {
-        let context = try Self.context(secret: String(repeating: "ab", count: 32), enc: String(repeating: "22", count: 32))
+        let context = try Self.context(
+            secret: String(repeating: "ab", count: 32), enc: String(repeating: "22", count: 32))
         for text in [String(describing: context), String(reflecting: context), "\(context)"] {
             #expect(!text.contains("171"))  // 0xab
             #expect(text.contains("redacted"))

@@ -47,6 +47,8 @@ extension BinaryHTTPResponse {
 }
 
 struct BinaryHTTPDecoder {
+    typealias FinalParts = (headerFields: [HTTPField], content: [UInt8], trailerFields: [HTTPField])
+
     var reader: ByteReader<BinaryHTTPError>
     private let limits: BinaryHTTPLimits
     private let knownLength: Bool
@@ -72,9 +74,7 @@ struct BinaryHTTPDecoder {
     }
 
     /// Header section, content and trailer section of the final message, then padding.
-    mutating func finalParts() throws(BinaryHTTPError)
-        -> (headerFields: [HTTPField], content: [UInt8], trailerFields: [HTTPField])
-    {
+    mutating func finalParts() throws(BinaryHTTPError) -> FinalParts {
         let headerFields = reader.isAtEnd ? [] : try fieldSection(.header)
         let content = reader.isAtEnd ? [] : try content()
         let trailerFields = reader.isAtEnd ? [] : try fieldSection(.trailer)
@@ -109,9 +109,9 @@ struct BinaryHTTPDecoder {
     }
 
     /// In an indeterminate-length section a zero name length is the terminator.
-    private mutating func indeterminateFieldLine(_ validator: inout FieldValidator, count: Int)
-        throws(BinaryHTTPError) -> HTTPField?
-    {
+    private mutating func indeterminateFieldLine(
+        _ validator: inout FieldValidator, count: Int
+    ) throws(BinaryHTTPError) -> HTTPField? {
         var peek = reader
         guard try peek.varint("field name length") != 0 else {
             reader = peek
@@ -148,12 +148,15 @@ struct BinaryHTTPDecoder {
             let offset = reader.offset
             let length = try reader.varint("content chunk length")
             guard length > 0 else { return content }
-            try check(UInt64(content.count) + length, limit: limits.maxContentLength, what: "content length", offset: offset)
+            try check(
+                UInt64(content.count) + length, limit: limits.maxContentLength, what: "content length", offset: offset)
             content += try reader.bytes(length, "content chunk")
         }
     }
 
     private func check(_ value: UInt64, limit: Int, what: String, offset: Int) throws(BinaryHTTPError) {
-        guard value <= UInt64(limit) else { throw .limitExceeded(what: what, limit: limit, actual: value, offset: offset) }
+        guard value <= UInt64(limit) else {
+            throw .limitExceeded(what: what, limit: limit, actual: value, offset: offset)
+        }
     }
 }

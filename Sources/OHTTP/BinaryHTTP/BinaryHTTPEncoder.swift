@@ -54,9 +54,9 @@ struct BinaryHTTPWriter {
         try varint(UInt64(status))
     }
 
-    mutating func fieldSection(_ fields: [HTTPField], _ section: FieldValidator.Section = .header)
-        throws(BinaryHTTPError)
-    {
+    mutating func fieldSection(
+        _ fields: [HTTPField], _ section: FieldValidator.Section = .header
+    ) throws(BinaryHTTPError) {
         var validator = FieldValidator(section)
         var body = BinaryHTTPWriter()
         for field in fields {
@@ -69,9 +69,9 @@ struct BinaryHTTPWriter {
         try lengthPrefixed(body.out)
     }
 
-    mutating func finalParts(headerFields: [HTTPField], content: [UInt8], trailerFields: [HTTPField])
-        throws(BinaryHTTPError)
-    {
+    mutating func finalParts(
+        headerFields: [HTTPField], content: [UInt8], trailerFields: [HTTPField]
+    ) throws(BinaryHTTPError) {
         guard !(headerFields.isEmpty && content.isEmpty && trailerFields.isEmpty) else { return }
         try fieldSection(headerFields)
         guard !(content.isEmpty && trailerFields.isEmpty) else { return }

@@ -29,17 +29,22 @@ public enum BinaryHTTPError: Error, Hashable, Sendable, CustomStringConvertible,
         case .limitExceeded(let what, let limit, let actual, let offset):
             return "binary HTTP: \(what) at offset \(offset) is \(actual), limit is \(limit)"
         case .invalidControlData(let field, let offset):
-            return "binary HTTP: invalid \(field)\(at(offset)) (method must be a token; scheme, authority and path visible ASCII)"
+            return "binary HTTP: invalid \(field)\(at(offset)) "
+                + "(method must be a token; scheme, authority and path visible ASCII)"
         case .invalidStatus(let status, let expected, let offset):
             return "binary HTTP: status \(status)\(at(offset)) is outside \(expected.lowerBound)...\(expected.upperBound)"
         case .invalidFieldName(let name, let offset):
-            return "binary HTTP: invalid field name \(name.debugDescription)\(at(offset)) (lowercase token characters required)"
+            return "binary HTTP: invalid field name \(name.debugDescription)\(at(offset)) "
+                + "(lowercase token characters required)"
         case .invalidFieldValue(let name, let offset):
-            return "binary HTTP: value of \(name.debugDescription)\(at(offset)) has NUL/CR/LF, surrounding whitespace or invalid UTF-8"
+            return "binary HTTP: value of \(name.debugDescription)\(at(offset)) "
+                + "has NUL/CR/LF, surrounding whitespace or invalid UTF-8"
         case .forbiddenField(let name, let offset):
-            return "binary HTTP: field \(name.debugDescription)\(at(offset)) is not allowed (pseudo-header or connection-specific)"
+            return "binary HTTP: field \(name.debugDescription)\(at(offset)) "
+                + "is not allowed (pseudo-header or connection-specific)"
         case .misplacedPseudoField(let name, let offset):
-            return "binary HTTP: pseudo-field \(name.debugDescription)\(at(offset)) must precede regular fields and not be a trailer"
+            return "binary HTTP: pseudo-field \(name.debugDescription)\(at(offset)) "
+                + "must precede regular fields and not be a trailer"
         case .contentLengthMismatch(let declared, let actual):
             return "binary HTTP: content-length \(declared.debugDescription) does not match \(actual) content bytes"
         case .nonZeroPadding(let offset):

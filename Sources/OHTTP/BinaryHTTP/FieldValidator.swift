@@ -40,7 +40,8 @@ struct FieldValidator {
     /// A lowercase token, optionally prefixed by ":" for extension pseudo-fields.
     static func isValidName(_ name: [UInt8]) -> Bool {
         let body = name.first == UInt8(ascii: ":") ? name.dropFirst() : name[...]
-        return !body.isEmpty && body.allSatisfy { isTokenByte($0) && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+        return !body.isEmpty
+            && body.allSatisfy { isTokenByte($0) && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
     }
 
     /// RFC 9113 §8.2.1: no NUL, CR or LF; no leading or trailing SP/HTAB.
