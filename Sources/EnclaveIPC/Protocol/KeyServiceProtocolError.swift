@@ -12,7 +12,6 @@ public struct KeyServiceProtocolError: Error, Hashable, Sendable, CustomStringCo
         case invalidBase64(field: String)
         case invalidLength(field: String, expected: ClosedRange<Int>, actual: Int)
         case invalidValue(field: String, reason: String)
-        case tooLarge(bytes: Int, maximum: Int)
     }
 
     /// The message id, when it could be read before the problem was found; the server answers
@@ -47,8 +46,6 @@ public struct KeyServiceProtocolError: Error, Hashable, Sendable, CustomStringCo
             return prefix + "field '\(field)' must be \(range) bytes, got \(actual)"
         case .invalidValue(let field, let reason):
             return prefix + "field '\(field)' is invalid: \(reason)"
-        case .tooLarge(let bytes, let maximum):
-            return prefix + "encoded message is \(bytes) bytes; the frame limit is \(maximum)"
         }
     }
 }
