@@ -14,6 +14,7 @@ let nio: [Target.Dependency] = [
 ]
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let cli: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 
 let package = Package(
     name: "enclave-gateway",
@@ -41,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // MARK: Libraries
@@ -60,11 +63,29 @@ let package = Package(
         ),
         .target(name: "InferenceAPI", dependencies: ["GatewayCore"]),
 
+        // The processes' logic, one library each, so executables stay thin and it is testable.
+        .target(name: "KeyServiceKit", dependencies: ["GatewayCore", "Attestation", "OHTTP", "EnclaveIPC", log] + crypto),
+        .target(
+            name: "WorkerKit",
+            dependencies: ["GatewayCore", "InferenceAPI", "Providers", "EnclaveIPC", "OHTTP", hummingbird, log]
+        ),
+        .target(
+            name: "TLSFrontKit",
+            dependencies: [
+                "GatewayCore", "EnclaveIPC", hummingbird, log,
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ] + crypto + nio
+        ),
+        .target(name: "SupervisorKit", dependencies: ["EnclaveIPC", log] + nio),
+
         // MARK: Executables
-        .executableTarget(name: "Supervisor", dependencies: ["EnclaveIPC", cli, log]),
-        .executableTarget(name: "KeyService", dependencies: ["GatewayCore", "Attestation", "OHTTP", "EnclaveIPC", cli, log]),
-        .executableTarget(name: "TLSFront", dependencies: ["EnclaveIPC", cli, log]),
-        .executableTarget(name: "InferenceWorker", dependencies: ["GatewayCore", "InferenceAPI", "Providers", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "Supervisor", dependencies: ["SupervisorKit", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "KeyService", dependencies: ["KeyServiceKit", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "TLSFront", dependencies: ["TLSFrontKit", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "HostProxy", dependencies: ["EnclaveIPC", cli, log]),
         .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
         .executableTarget(name: "GatewayCtl", dependencies: ["GatewayCore", "Attestation", cli]),
@@ -81,6 +102,12 @@ let package = Package(
             ],
             exclude: ["Oracle"]
         ),
+        .testTarget(name: "OHTTPTests", dependencies: ["OHTTP"], exclude: ["Oracle"]),
+        .testTarget(name: "EnclaveIPCTests", dependencies: ["EnclaveIPC", log] + nio),
+        .testTarget(name: "KeyServiceKitTests", dependencies: ["KeyServiceKit"]),
+        .testTarget(name: "WorkerKitTests", dependencies: ["WorkerKit"]),
+        .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
+        .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"]),
         // Depends on the executables so `swift test` builds the binaries it runs.

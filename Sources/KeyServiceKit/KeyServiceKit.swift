@@ -1,0 +1,1 @@
+// KeyServiceKit: filled in by issue 4; see docs/architecture.md.

@@ -1,0 +1,1 @@
+// SupervisorKit: filled in by issue 4; see docs/architecture.md.

@@ -1,0 +1,1 @@
+// WorkerKit: filled in by issue 4; see docs/architecture.md.
