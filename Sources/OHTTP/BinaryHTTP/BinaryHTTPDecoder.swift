@@ -5,14 +5,14 @@
 extension BinaryHTTPRequest {
     public init(decoding bytes: [UInt8], limits: BinaryHTTPLimits = .default) throws(BinaryHTTPError) {
         var decoder = try BinaryHTTPDecoder(bytes, limits: limits, request: true)
-        var control: [String] = []
-        for field in ControlData.fields {
-            control.append(try decoder.controlData(field))
-        }
+        let method = try decoder.controlData(.method)
+        let scheme = try decoder.controlData(.scheme)
+        let authority = try decoder.controlData(.authority)
+        let path = try decoder.controlData(.path)
         let parts = try decoder.finalParts()
-        try ControlData.checkContentLength(parts.headerFields, contentCount: parts.content.count)
+        try ControlDataField.checkContentLength(parts.headerFields, contentCount: parts.content.count)
         self.init(
-            method: control[0], scheme: control[1], authority: control[2], path: control[3],
+            method: method, scheme: scheme, authority: authority, path: path,
             headerFields: parts.headerFields, content: parts.content, trailerFields: parts.trailerFields)
     }
 }
@@ -64,12 +64,12 @@ struct BinaryHTTPDecoder {
         knownLength = indicator < 2
     }
 
-    mutating func controlData(_ field: String) throws(BinaryHTTPError) -> String {
+    mutating func controlData(_ field: ControlDataField) throws(BinaryHTTPError) -> String {
         let offset = reader.offset
         let length = try reader.varint("\(field) length")
         try check(length, limit: limits.maxControlDataLength, what: "\(field) length", offset: offset)
-        let bytes = try reader.bytes(length, field)
-        guard ControlData.isValid(bytes, field: field) else { throw .invalidControlData(field: field, offset: offset) }
+        let bytes = try reader.bytes(length, field.rawValue)
+        guard field.isValid(bytes) else { throw .invalidControlData(field: field.rawValue, offset: offset) }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -6,12 +6,12 @@ extension BinaryHTTPRequest {
     public func encoded() throws(BinaryHTTPError) -> [UInt8] {
         var writer = BinaryHTTPWriter()
         try writer.varint(0)
-        for (field, value) in zip(ControlData.fields, [method, scheme, authority, path]) {
+        for (field, value) in zip(ControlDataField.allCases, [method, scheme, authority, path]) {
             let bytes = Array(value.utf8)
-            guard ControlData.isValid(bytes, field: field) else { throw .invalidControlData(field: field, offset: nil) }
+            guard field.isValid(bytes) else { throw .invalidControlData(field: field.rawValue, offset: nil) }
             try writer.lengthPrefixed(bytes)
         }
-        try ControlData.checkContentLength(headerFields, contentCount: content.count)
+        try ControlDataField.checkContentLength(headerFields, contentCount: content.count)
         try writer.finalParts(headerFields: headerFields, content: content, trailerFields: trailerFields)
         return writer.out
     }
