@@ -32,7 +32,7 @@ enum PythonOracle {
         guard process.terminationStatus == 0 else {
             throw Failure(
                 description: "ohttp_oracle.py \(command) exited with \(process.terminationStatus); "
-                    + "it needs python3 with pyhpke and cryptography>=44 (pip install -r Tests/requirements.txt):\n\(errors)"
+                    + "it needs python3 with pyhpke>=0.6 and cryptography>=47 (ML-KEM) from Tests/requirements.txt:\n\(errors)"
             )
         }
         guard let object = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {

@@ -2,7 +2,7 @@
 """Independent OHTTP implementation used as a test oracle by OHTTPTests/PythonInteropTests.
 
 HPKE comes from pyhpke (key schedule, AEAD, DHKEM(X25519)); X-Wing, which pyhpke does not
-implement, is built here from the `cryptography` package's ML-KEM-768 and X25519 following
+implement, is built here from the `cryptography` package's ML-KEM-768 (cryptography>=47) and X25519 following
 draft-connolly-cfrg-xwing-kem-06 and plugged into pyhpke's cipher suite. Everything OHTTP
 specific (RFC 9458 key configs, request header and info, response key schedule, and the
 chunked framing of draft-ietf-ohai-chunked-ohttp-08) is written out here from the specs,
