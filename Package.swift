@@ -102,7 +102,7 @@ let package = Package(
             ],
             exclude: ["Oracle"]
         ),
-        .testTarget(name: "OHTTPTests", dependencies: ["OHTTP"], exclude: ["Oracle"]),
+        .testTarget(name: "OHTTPTests", dependencies: ["OHTTP", "GatewayCore"], exclude: ["Oracle"]),
         .testTarget(name: "EnclaveIPCTests", dependencies: ["EnclaveIPC", log] + nio),
         .testTarget(name: "KeyServiceKitTests", dependencies: ["KeyServiceKit"]),
         .testTarget(name: "WorkerKitTests", dependencies: ["WorkerKit"]),
