@@ -44,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Libraries
@@ -80,13 +82,23 @@ let package = Package(
             ] + crypto + nio
         ),
         .target(name: "SupervisorKit", dependencies: ["EnclaveIPC", log] + nio),
+        .target(
+            name: "HostProxyKit",
+            dependencies: [
+                "EnclaveIPC", "CSystemd", log,
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ] + nio
+        ),
+        // sd_notify/watchdog from libsystemd (Debian: libsystemd-dev, installed by scripts/bootstrap).
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         // MARK: Executables
         .executableTarget(name: "Supervisor", dependencies: ["SupervisorKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "KeyService", dependencies: ["KeyServiceKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "TLSFront", dependencies: ["TLSFrontKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", cli, log]),
-        .executableTarget(name: "HostProxy", dependencies: ["EnclaveIPC", cli, log]),
+        .executableTarget(name: "HostProxy", dependencies: ["HostProxyKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
         .executableTarget(name: "GatewayCtl", dependencies: ["GatewayCore", "Attestation", cli]),
 
@@ -108,6 +120,7 @@ let package = Package(
         .testTarget(name: "WorkerKitTests", dependencies: ["WorkerKit"]),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
         .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"]),
+        .testTarget(name: "HostProxyKitTests", dependencies: ["HostProxyKit"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"]),
         // Depends on the executables so `swift test` builds the binaries it runs.

@@ -1,0 +1,1 @@
+// HostProxyKit: filled in by issue 7; see docs/architecture.md.
