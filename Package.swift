@@ -100,7 +100,14 @@ let package = Package(
         .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "HostProxy", dependencies: ["HostProxyKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
-        .executableTarget(name: "GatewayCtl", dependencies: ["GatewayCore", "Attestation", cli]),
+        .executableTarget(
+            name: "GatewayCtl",
+            dependencies: [
+                "GatewayCore", "Attestation", "OHTTP", cli,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ] + nio
+        ),
 
         // MARK: Tests
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], exclude: ["Differential"]),
