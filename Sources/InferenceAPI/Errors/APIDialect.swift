@@ -1,0 +1,30 @@
+import GatewayCore
+
+/// Which client protocol a route speaks; decides error shapes and stream framing.
+public enum APIDialect: Sendable {
+    /// `/v1/chat/completions`, `/v1/completions`, `/v1/models`: `{"error":{message,type,param,code}}`.
+    case openAI
+    /// `/v1/messages*`: `{"type":"error","error":{type,message}}`.
+    case anthropic
+}
+
+extension APIError {
+    /// The error object in the dialect's shape; also the payload of a mid-stream error frame.
+    public func json(_ dialect: APIDialect) -> JSONValue {
+        switch dialect {
+        case .openAI:
+            [
+                "error": [
+                    "message": .string(message), "type": .string(openAIType),
+                    "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null,
+                ]
+            ]
+        case .anthropic:
+            // Anthropic has no `param`; the path leads the message so it is not lost.
+            ["type": "error", "error": ["type": .string(anthropicType), "message": .string(param.map { "\($0): \(message)" } ?? message)]]
+        }
+    }
+
+    /// The response body for a non-2xx reply.
+    public func body(_ dialect: APIDialect) -> [UInt8] { JSONWriter.serialize(json(dialect), style: .compact) }
+}

@@ -1,1 +1,0 @@
-// InferenceAPI: filled in by issue 6; see docs/architecture.md.

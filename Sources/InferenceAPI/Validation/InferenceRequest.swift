@@ -1,0 +1,47 @@
+import GatewayCore
+
+/// The one entry point for a signed route: validates the body, translates it into the chat
+/// request providers receive, and computes the canonical form the signature covers.
+///
+/// Which canonical form is route-specific (ARCHITECTURE §6.2): chat bodies hash as chat, legacy
+/// completions hash as completions (their own defaults), Anthropic messages hash as the chat
+/// form of their translation. Use ``canonical``, never `CanonicalRequest(kind: .chat, body: chat.body)`,
+/// or legacy completions would be signed under the wrong hash.
+public struct InferenceRequest: Sendable {
+    public enum Route: Sendable, CaseIterable {
+        case chatCompletions
+        case completions
+        case messages
+    }
+
+    public let route: Route
+    /// What providers receive (OpenAI chat dialect).
+    public let chat: ChatRequest
+    /// What `tee_request_hash` commits to.
+    public let canonical: CanonicalRequest
+    /// The original Anthropic request on `/v1/messages`, for native routing to Anthropic.
+    public let anthropic: AnthropicRequest?
+
+    public init(route: Route, body: JSONValue) throws(InvalidRequest) {
+        self.route = route
+        switch route {
+        case .chatCompletions:
+            chat = try ChatRequest(body: body)
+            canonical = try CanonicalRequest(kind: .chat, body: body)
+            anthropic = nil
+        case .completions:
+            chat = try ChatRequest(body: .object(try CompletionsToChat.translate(body)))
+            canonical = try CanonicalRequest(kind: .completions, body: body)
+            anthropic = nil
+        case .messages:
+            let request = try AnthropicRequest(body: body)
+            let translated = JSONValue.object(try AnthropicToChat.translate(request))
+            chat = try ChatRequest(body: translated)
+            canonical = try CanonicalRequest(kind: .chat, body: translated)
+            anthropic = request
+        }
+    }
+
+    /// Fields the client sent that the gateway does not act on (see ``ChatRequest``).
+    public var ignoredFields: [String] { anthropic?.ignoredFields ?? chat.ignoredFields }
+}
