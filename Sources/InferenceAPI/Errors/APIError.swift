@@ -44,9 +44,9 @@ extension APIError {
         APIError(status: 400, message: error.message, openAIType: "invalid_request_error", param: error.param, anthropicType: "invalid_request_error")
     }
 
-    /// 400 for a body that is not JSON at all (the parser's message names the offset).
+    /// 400 for a body that is not JSON at all; the parser's message names line, column and byte.
     public static func malformedJSON(_ error: JSONParseError) -> APIError {
-        APIError(status: 400, message: "the request body is not valid JSON: \(error)", openAIType: "invalid_request_error", anthropicType: "invalid_request_error")
+        APIError(status: 400, message: "The request body is \(error)", openAIType: "invalid_request_error", anthropicType: "invalid_request_error")
     }
 
     public static func unauthorized(_ message: String) -> APIError {
