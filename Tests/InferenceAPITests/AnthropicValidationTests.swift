@@ -4,7 +4,8 @@ import Testing
 @testable import InferenceAPI
 
 private let hello = #"{"role":"user","content":"hi"}"#
-private let toolUse = #"{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}]}"#
+private let toolUse =
+    #"{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}]}"#
 private let weather = #"{"name":"get_weather","input_schema":{"type":"object"}}"#
 
 private func messages(_ extra: String, messages: String = "[\(hello)]", maxTokens: Int = 100) -> String {
@@ -16,40 +17,85 @@ private func messages(_ extra: String, messages: String = "[\(hello)]", maxToken
         Rejection(body: #"{"model":"c","messages":[\#(hello)]}"#, param: "max_tokens", message: "required"),
         Rejection(body: #"{"model":"c","max_tokens":0,"messages":[\#(hello)]}"#, param: "max_tokens", message: ">= 1"),
         Rejection(body: messages("", messages: "[]"), param: "messages", message: "at least one"),
-        Rejection(body: messages("", messages: #"[{"role":"system","content":"x"}]"#), param: "messages[0].role", message: "top-level 'system'"),
-        Rejection(body: messages("", messages: #"[{"role":"user","content":5}]"#), param: "messages[0].content", message: "content blocks"),
-        Rejection(body: messages("", messages: #"[{"role":"user","content":[{"type":"video"}]}]"#), param: "messages[0].content[0].type", message: "'video'"),
-        Rejection(body: messages("", messages: #"[{"role":"assistant","content":[{"type":"image"}]}]"#), param: "messages[0].content[0].type", message: "'image'"),
         Rejection(
-            body: messages("", messages: #"[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/bmp","data":"AA"}}]}]"#),
+            body: messages("", messages: #"[{"role":"system","content":"x"}]"#), param: "messages[0].role",
+            message: "top-level 'system'"),
+        Rejection(
+            body: messages("", messages: #"[{"role":"user","content":5}]"#), param: "messages[0].content",
+            message: "content blocks"),
+        Rejection(
+            body: messages("", messages: #"[{"role":"user","content":[{"type":"video"}]}]"#),
+            param: "messages[0].content[0].type", message: "'video'"),
+        Rejection(
+            body: messages("", messages: #"[{"role":"assistant","content":[{"type":"image"}]}]"#),
+            param: "messages[0].content[0].type", message: "'image'"),
+        Rejection(
+            body: messages(
+                "",
+                messages:
+                    #"[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/bmp","data":"AA"}}]}]"#
+            ),
             param: "messages[0].content[0].source.media_type", message: "'image/bmp'"),
-        Rejection(body: messages("", messages: #"[{"role":"user","content":[{"type":"image","source":{"type":"url"}}]}]"#), param: "messages[0].content[0].source.url", message: "required"),
-        Rejection(body: messages("", messages: #"[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_9"}]}]"#), param: "messages[0].content[0].tool_use_id", message: "unexpected tool_use_id 'toolu_9'"),
-        Rejection(body: messages("", messages: "[\(hello),\(toolUse),\(hello)]"), param: "messages[1].content", message: "toolu_1"),
-        Rejection(body: messages("", messages: "[\(hello),\(toolUse),\(toolUse)]"), param: "messages[1].content", message: "without tool_result"),
         Rejection(
-            body: messages("", messages: #"[\#(hello),\#(toolUse),{"role":"user","content":[{"type":"text","text":"x"},{"type":"tool_result","tool_use_id":"toolu_1"}]}]"#),
+            body: messages("", messages: #"[{"role":"user","content":[{"type":"image","source":{"type":"url"}}]}]"#),
+            param: "messages[0].content[0].source.url", message: "required"),
+        Rejection(
+            body: messages(
+                "", messages: #"[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_9"}]}]"#),
+            param: "messages[0].content[0].tool_use_id", message: "unexpected tool_use_id 'toolu_9'"),
+        Rejection(
+            body: messages("", messages: "[\(hello),\(toolUse),\(hello)]"), param: "messages[1].content",
+            message: "toolu_1"),
+        Rejection(
+            body: messages("", messages: "[\(hello),\(toolUse),\(toolUse)]"), param: "messages[1].content",
+            message: "without tool_result"),
+        Rejection(
+            body: messages(
+                "",
+                messages:
+                    #"[\#(hello),\#(toolUse),{"role":"user","content":[{"type":"text","text":"x"},{"type":"tool_result","tool_use_id":"toolu_1"}]}]"#
+            ),
             param: "messages[2].content[1]", message: "must come before"),
-        Rejection(body: messages("", messages: #"[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":"{}"}]}]"#), param: "messages[0].content[0].input", message: "object"),
+        Rejection(
+            body: messages(
+                "",
+                messages: #"[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":"{}"}]}]"#),
+            param: "messages[0].content[0].input", message: "object"),
         Rejection(body: messages(#""system":5"#), param: "system", message: "text blocks"),
         Rejection(body: messages(#""system":[{"type":"image"}]"#), param: "system[0].type", message: "'image'"),
         Rejection(body: messages(#""temperature":1.5"#), param: "temperature", message: "between 0 and 1"),
         Rejection(body: messages(#""top_p":-0.1"#), param: "top_p", message: "between 0 and 1"),
         Rejection(body: messages(#""top_k":-1"#), param: "top_k", message: ">= 0"),
-        Rejection(body: messages(#""stop_sequences":["a","b","c","d","e"]"#), param: "stop_sequences", message: "at most 4"),
+        Rejection(
+            body: messages(#""stop_sequences":["a","b","c","d","e"]"#), param: "stop_sequences", message: "at most 4"),
         Rejection(body: messages(#""stop_sequences":[3]"#), param: "stop_sequences[0]", message: "string"),
         Rejection(body: messages(#""metadata":{"user_id":3}"#), param: "metadata.user_id", message: "string"),
         Rejection(body: messages(#""stream":1"#), param: "stream", message: "boolean"),
         Rejection(body: messages(#""tools":[{"name":"f"}]"#), param: "tools[0].input_schema", message: "required"),
-        Rejection(body: messages(#""tools":[{"name":"f","input_schema":{"type":"string"}}]"#), param: "tools[0].input_schema.type", message: "'object'"),
-        Rejection(body: messages(#""tools":[{"name":"f g","input_schema":{"type":"object"}}]"#), param: "tools[0].name", message: "does not match"),
-        Rejection(body: messages(#""tools":[{"type":"web_search_20250305","name":"web_search"}]"#), param: "tools[0].type", message: "server tool"),
-        Rejection(body: messages(#""tools":[\#(weather)],"tool_choice":{"type":"tool","name":"nope"}"#), param: "tool_choice.name", message: "'nope'"),
+        Rejection(
+            body: messages(#""tools":[{"name":"f","input_schema":{"type":"string"}}]"#),
+            param: "tools[0].input_schema.type", message: "'object'"),
+        Rejection(
+            body: messages(#""tools":[{"name":"f g","input_schema":{"type":"object"}}]"#), param: "tools[0].name",
+            message: "does not match"),
+        Rejection(
+            body: messages(#""tools":[{"type":"web_search_20250305","name":"web_search"}]"#), param: "tools[0].type",
+            message: "server tool"),
+        Rejection(
+            body: messages(#""tools":[\#(weather)],"tool_choice":{"type":"tool","name":"nope"}"#),
+            param: "tool_choice.name", message: "'nope'"),
         Rejection(body: messages(#""tool_choice":{"type":"any"}"#), param: "tool_choice", message: "at least one tool"),
-        Rejection(body: messages(#""tools":[\#(weather)],"tool_choice":{"type":"maybe"}"#), param: "tool_choice.type", message: "'maybe'"),
-        Rejection(body: messages(#""thinking":{"type":"enabled","budget_tokens":500}"#), param: "thinking.budget_tokens", message: ">= 1024"),
-        Rejection(body: messages(#""thinking":{"type":"enabled","budget_tokens":2048}"#), param: "thinking.budget_tokens", message: "less than 'max_tokens'"),
-        Rejection(body: messages(#""thinking":{"type":"enabled"}"#), param: "thinking.budget_tokens", message: "required"),
+        Rejection(
+            body: messages(#""tools":[\#(weather)],"tool_choice":{"type":"maybe"}"#), param: "tool_choice.type",
+            message: "'maybe'"),
+        Rejection(
+            body: messages(#""thinking":{"type":"enabled","budget_tokens":500}"#), param: "thinking.budget_tokens",
+            message: ">= 1024"),
+        Rejection(
+            body: messages(#""thinking":{"type":"enabled","budget_tokens":2048}"#), param: "thinking.budget_tokens",
+            message: "less than 'max_tokens'"),
+        Rejection(
+            body: messages(#""thinking":{"type":"enabled"}"#), param: "thinking.budget_tokens", message: "required"),
     ]
 
     @Test(arguments: rejections)
@@ -61,7 +107,9 @@ private func messages(_ extra: String, messages: String = "[\(hello)]", maxToken
     }
 
     @Test func anthropicErrorsCarryTheParamInTheMessage() throws {
-        let error = #expect(throws: InvalidRequest.self) { try AnthropicRequest(body: try Support.json(messages(#""top_k":-1"#))) }
+        let error = #expect(throws: InvalidRequest.self) {
+            try AnthropicRequest(body: try Support.json(messages(#""top_k":-1"#)))
+        }
         let body = try Support.object(APIError.invalidRequest(try #require(error)).body(.anthropic))
         #expect(body["type"] == "error")
         #expect(body["error"]?["type"] == "invalid_request_error")
@@ -71,7 +119,8 @@ private func messages(_ extra: String, messages: String = "[\(hello)]", maxToken
     @Test func acceptsAToolConversationWithPrefillAndConsecutiveTurns() throws {
         let body = messages(
             #""system":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}}],"tools":[\#(weather)],"tool_choice":{"type":"auto","disable_parallel_tool_use":true},"top_k":3,"thinking":{"type":"enabled","budget_tokens":1024},"service_tier":"auto""#,
-            messages: #"[\#(hello),\#(hello),\#(toolUse),{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"sunny","is_error":false},{"type":"text","text":"ok?"}]},{"role":"assistant","content":"Sure"}]"#,
+            messages:
+                #"[\#(hello),\#(hello),\#(toolUse),{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"sunny","is_error":false},{"type":"text","text":"ok?"}]},{"role":"assistant","content":"Sure"}]"#,
             maxTokens: 2000)
         let request = try InferenceRequest(route: .messages, body: try Support.json(body))
         #expect(request.anthropic?.ignoredFields == ["service_tier"])
@@ -97,9 +146,11 @@ private func messages(_ extra: String, messages: String = "[\(hello)]", maxToken
         Rejection(body: #"{"model":"m","prompt":"p","suffix":"s"}"#, param: "suffix", message: "not supported"),
         Rejection(body: #"{"model":"m","prompt":"p","best_of":3}"#, param: "best_of", message: "best_of > 1"),
         Rejection(body: #"{"model":"m","prompt":"p","logprobs":2}"#, param: "logprobs", message: "not supported"),
-        Rejection(body: #"{"model":"m","prompt":"p","temperature":2.1}"#, param: "temperature", message: "between 0 and 2"),
+        Rejection(
+            body: #"{"model":"m","prompt":"p","temperature":2.1}"#, param: "temperature", message: "between 0 and 2"),
         Rejection(body: #"{"model":"m","prompt":"p","n":3}"#, param: "n", message: "n > 1"),
-        Rejection(body: #"{"model":"m","prompt":"p","stream_options":{}}"#, param: "stream_options", message: "'stream'"),
+        Rejection(
+            body: #"{"model":"m","prompt":"p","stream_options":{}}"#, param: "stream_options", message: "'stream'"),
     ]
 
     @Test(arguments: rejections)

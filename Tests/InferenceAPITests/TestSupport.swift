@@ -12,10 +12,13 @@ enum Support {
 
     /// A signature whose hashes are the real request and output hashes; the RSA bytes are a
     /// placeholder (rendering never looks inside them).
-    static func signature(_ request: InferenceRequest, _ answer: CompletionAccumulator, timestamp: UInt64 = 1_747_000_000) -> TEESignature {
+    static func signature(
+        _ request: InferenceRequest, _ answer: CompletionAccumulator, timestamp: UInt64 = 1_747_000_000
+    ) -> TEESignature {
         TEESignature(
             requestHash: request.canonical.hash, outputHash: answer.outputHash, timestamp: timestamp,
-            signature: [UInt8](repeating: 0xA5, count: 256), teeID: TEEID(digest: Keccak256.hash(Array("test key".utf8))))
+            signature: [UInt8](repeating: 0xA5, count: 256),
+            teeID: TEEID(digest: Keccak256.hash(Array("test key".utf8))))
     }
 
     static func accumulate(_ events: [CompletionEvent]) -> CompletionAccumulator {
@@ -48,7 +51,9 @@ enum Support {
         }
     }
 
-    static func chatRequest(stream: Bool = false, includeUsage: Bool = false, model: String = "gpt-4.1") throws -> InferenceRequest {
+    static func chatRequest(stream: Bool = false, includeUsage: Bool = false, model: String = "gpt-4.1") throws
+        -> InferenceRequest
+    {
         var body = #"{"model":"\#(model)","messages":[{"role":"user","content":"hi"}]"#
         if stream { body += #","stream":true"# }
         if includeUsage { body += #","stream_options":{"include_usage":true}"# }
@@ -65,7 +70,8 @@ enum Support {
     ]
 
     static let textEvents: [CompletionEvent] = [
-        .text("Hello"), .text(""), .text(" wörld 😊"), .usage(TokenUsage(promptTokens: 9, completionTokens: 3, cachedPromptTokens: 4)), .finish(.stop),
+        .text("Hello"), .text(""), .text(" wörld 😊"),
+        .usage(TokenUsage(promptTokens: 9, completionTokens: 3, cachedPromptTokens: 4)), .finish(.stop),
     ]
 }
 
@@ -73,7 +79,9 @@ extension Support {
     /// `Tests/Vectors` of the package that contains this file (scratch or main).
     static var vectorsURL: URL {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/", !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
+        while directory.path != "/",
+            !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path)
+        {
             directory.deleteLastPathComponent()
         }
         return directory.appendingPathComponent("Tests/Vectors")

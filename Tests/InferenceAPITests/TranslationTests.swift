@@ -24,7 +24,8 @@ import Testing
              "tool_choice":{"type":"any","disable_parallel_tool_use":true},"stop_sequences":["END"],"top_k":5,"top_p":0.9,
              "metadata":{"user_id":"u-1"},"stream":true}
             """#
-        let expected = try Support.json(#"""
+        let expected = try Support.json(
+            #"""
             {"model":"claude-x","messages":[
               {"role":"system","content":"Be brief.\n\nUse tools."},
               {"role":"user","content":"Weather in Paris and Rome?"},
@@ -44,25 +45,35 @@ import Testing
     /// ARCHITECTURE §6.2: `/v1/messages` is signed as the chat form of its translation, so a
     /// verifier holding the equivalent OpenAI request gets the same hash.
     @Test func translatedRequestHashesLikeTheEquivalentOpenAIRequest() throws {
-        let anthropic = try InferenceRequest(route: .messages, body: try Support.json(#"""
-            {"model":"gpt-4.1","max_tokens":50,"temperature":0.5,"system":"Terse.","messages":[
-              {"role":"user","content":[{"type":"text","text":"Weather?"}]},
-              {"role":"assistant","content":[{"type":"tool_use","id":"c1","name":"w","input":{"q":1}}]},
-              {"role":"user","content":[{"type":"tool_result","tool_use_id":"c1","content":[{"type":"text","text":"cold"}]}]}],
-             "tools":[{"name":"w","input_schema":{"type":"object"}}],"stop_sequences":["x"]}
-            """#))
-        let openAI = try InferenceRequest(route: .chatCompletions, body: try Support.json(#"""
-            {"model":"gpt-4.1","max_tokens":50,"temperature":0.5,"stop":["x"],"messages":[
-              {"role":"system","content":"Terse."},{"role":"user","content":"Weather?"},
-              {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"w","arguments":"{\"q\":1}"}}]},
-              {"role":"tool","tool_call_id":"c1","content":"cold"}],
-             "tools":[{"type":"function","function":{"name":"w","parameters":{"type":"object"}}}]}
-            """#))
+        let anthropic = try InferenceRequest(
+            route: .messages,
+            body: try Support.json(
+                #"""
+                {"model":"gpt-4.1","max_tokens":50,"temperature":0.5,"system":"Terse.","messages":[
+                  {"role":"user","content":[{"type":"text","text":"Weather?"}]},
+                  {"role":"assistant","content":[{"type":"tool_use","id":"c1","name":"w","input":{"q":1}}]},
+                  {"role":"user","content":[{"type":"tool_result","tool_use_id":"c1","content":[{"type":"text","text":"cold"}]}]}],
+                 "tools":[{"name":"w","input_schema":{"type":"object"}}],"stop_sequences":["x"]}
+                """#))
+        let openAI = try InferenceRequest(
+            route: .chatCompletions,
+            body: try Support.json(
+                #"""
+                {"model":"gpt-4.1","max_tokens":50,"temperature":0.5,"stop":["x"],"messages":[
+                  {"role":"system","content":"Terse."},{"role":"user","content":"Weather?"},
+                  {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"w","arguments":"{\"q\":1}"}}]},
+                  {"role":"tool","tool_call_id":"c1","content":"cold"}],
+                 "tools":[{"type":"function","function":{"name":"w","parameters":{"type":"object"}}}]}
+                """#))
         #expect(anthropic.canonical.hash == openAI.canonical.hash)
         #expect(anthropic.canonical.kind == .chat)
         // And a different answer to the tool changes it.
-        let other = try InferenceRequest(route: .chatCompletions, body: try Support.json(
-            String(decoding: JSONWriter.serialize(openAI.chat.body.replacing("cold", with: "warm"), style: .compact), as: UTF8.self)))
+        let other = try InferenceRequest(
+            route: .chatCompletions,
+            body: try Support.json(
+                String(
+                    decoding: JSONWriter.serialize(openAI.chat.body.replacing("cold", with: "warm"), style: .compact),
+                    as: UTF8.self)))
         #expect(other.canonical.hash != openAI.canonical.hash)
     }
 
@@ -71,63 +82,87 @@ import Testing
         (#"{"type":"tool","name":"w"}"#, #"{"type":"function","function":{"name":"w"}}"#),
     ])
     func toolChoiceMapping(anthropic: String, openAI: String) throws {
-        let chat = try translate(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"w","input_schema":{"type":"object"}}],"tool_choice":\#(anthropic)}"#)
+        let chat = try translate(
+            #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"w","input_schema":{"type":"object"}}],"tool_choice":\#(anthropic)}"#
+        )
         #expect(chat["tool_choice"] == (try Support.json(openAI)))
         #expect(chat["parallel_tool_calls"] == nil)
     }
 
     @Test(arguments: [(1024, "low"), (4095, "low"), (4096, "medium"), (16383, "medium"), (16384, "high")])
     func thinkingBudgetBecomesReasoningEffort(budget: Int, effort: String) throws {
-        let chat = try translate(#"{"model":"m","max_tokens":40000,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"enabled","budget_tokens":\#(budget)}}"#)
+        let chat = try translate(
+            #"{"model":"m","max_tokens":40000,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"enabled","budget_tokens":\#(budget)}}"#
+        )
         #expect(chat["reasoning_effort"]?.stringValue == effort)
     }
 
     @Test func disabledThinkingAndAbsentTemperature() throws {
-        let chat = try translate(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"disabled"},"temperature":0}"#)
+        let chat = try translate(
+            #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"disabled"},"temperature":0}"#
+        )
         #expect(chat["reasoning_effort"] == nil)
         #expect(chat["temperature"] == 0)
-        #expect(try translate(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)["temperature"] == 1.0)
+        #expect(
+            try translate(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)["temperature"]
+                == 1.0)
     }
 
     @Test func imagesAndDocumentsBecomeURLAndFileParts() throws {
-        let chat = try translate(#"""
+        let chat = try translate(
+            #"""
             {"model":"m","max_tokens":5,"messages":[{"role":"user","content":[
               {"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBO"}},
               {"type":"document","title":"r.pdf","source":{"type":"base64","media_type":"application/pdf","data":"JVBE"}},
               {"type":"document","source":{"type":"text","media_type":"text/plain","data":"plain words"}}]}]}
             """#)
-        #expect(chat["messages"] == (try Support.json(#"""
-            [{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBO"}},
-              {"type":"file","file":{"filename":"r.pdf","file_data":"data:application/pdf;base64,JVBE"}},
-              {"type":"text","text":"plain words"}]}]
-            """#)))
+        #expect(
+            chat["messages"]
+                == (try Support.json(
+                    #"""
+                    [{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBO"}},
+                      {"type":"file","file":{"filename":"r.pdf","file_data":"data:application/pdf;base64,JVBE"}},
+                      {"type":"text","text":"plain words"}]}]
+                    """#)))
     }
 
     @Test func documentURLsAreRefusedNotDropped() throws {
-        let body = try Support.json(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://x/a.pdf"}}]}]}"#)
+        let body = try Support.json(
+            #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://x/a.pdf"}}]}]}"#
+        )
         let error = #expect(throws: InvalidRequest.self) { try InferenceRequest(route: .messages, body: body) }
         #expect(error?.param == "messages[0].content[0].source")
     }
 
     @Test func assistantWithOnlyThinkingBecomesEmptyText() throws {
-        let chat = try translate(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"redacted_thinking","data":"zz"}]},{"role":"user","content":"y"}]}"#)
+        let chat = try translate(
+            #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"redacted_thinking","data":"zz"}]},{"role":"user","content":"y"}]}"#
+        )
         #expect(chat["messages"]?.arrayValue?[1] == (try Support.json(#"{"role":"assistant","content":""}"#)))
     }
 
     @Test func legacyCompletionsBecomeOneUserMessageWithLegacyDefaults() throws {
-        let request = try InferenceRequest(route: .completions, body: try Support.json(#"{"model":"gpt-4.1","prompt":["Say hi"],"stream":true,"stop":"\n"}"#))
-        #expect(.object(request.chat.body) == (try Support.json(#"{"model":"gpt-4.1","messages":[{"role":"user","content":"Say hi"}],"stream":true,"stop":"\n","temperature":1.0,"max_tokens":16}"#)))
+        let request = try InferenceRequest(
+            route: .completions,
+            body: try Support.json(#"{"model":"gpt-4.1","prompt":["Say hi"],"stream":true,"stop":"\n"}"#))
+        #expect(
+            .object(request.chat.body)
+                == (try Support.json(
+                    #"{"model":"gpt-4.1","messages":[{"role":"user","content":"Say hi"}],"stream":true,"stop":"\n","temperature":1.0,"max_tokens":16}"#
+                )))
         // The signature covers the legacy projection, not the chat one.
         #expect(request.canonical.kind == .completions)
-        let nullTemperature = try InferenceRequest(route: .completions, body: try Support.json(#"{"model":"m","prompt":"p","temperature":null,"max_tokens":null}"#))
+        let nullTemperature = try InferenceRequest(
+            route: .completions,
+            body: try Support.json(#"{"model":"m","prompt":"p","temperature":null,"max_tokens":null}"#))
         #expect(nullTemperature.chat.body["temperature"] == 0.0)
         #expect(nullTemperature.chat.maxTokens == nil)
     }
 }
 
-private extension JSONObject {
+extension JSONObject {
     /// The object with one string value replaced, for "change one thing" tests.
-    func replacing(_ old: String, with new: String) -> JSONValue {
+    fileprivate func replacing(_ old: String, with new: String) -> JSONValue {
         func walk(_ value: JSONValue) -> JSONValue {
             switch value {
             case .string(let s): s == old ? .string(new) : value

@@ -21,7 +21,12 @@ extension APIError {
             ]
         case .anthropic:
             // Anthropic has no `param`; the path leads the message so it is not lost.
-            ["type": "error", "error": ["type": .string(anthropicType), "message": .string(param.map { "\($0): \(message)" } ?? message)]]
+            [
+                "type": "error",
+                "error": [
+                    "type": .string(anthropicType), "message": .string(param.map { "\($0): \(message)" } ?? message),
+                ],
+            ]
         }
     }
 

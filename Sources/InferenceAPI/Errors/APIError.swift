@@ -41,16 +41,22 @@ public struct APIError: Error, Equatable, CustomStringConvertible {
 extension APIError {
     /// 400 for a body that fails validation; `param` is kept so SDKs can point at the field.
     public static func invalidRequest(_ error: InvalidRequest) -> APIError {
-        APIError(status: 400, message: error.message, openAIType: "invalid_request_error", param: error.param, anthropicType: "invalid_request_error")
+        APIError(
+            status: 400, message: error.message, openAIType: "invalid_request_error", param: error.param,
+            anthropicType: "invalid_request_error")
     }
 
     /// 400 for a body that is not JSON at all; the parser's message names line, column and byte.
     public static func malformedJSON(_ error: JSONParseError) -> APIError {
-        APIError(status: 400, message: "The request body is \(error)", openAIType: "invalid_request_error", anthropicType: "invalid_request_error")
+        APIError(
+            status: 400, message: "The request body is \(error)", openAIType: "invalid_request_error",
+            anthropicType: "invalid_request_error")
     }
 
     public static func unauthorized(_ message: String) -> APIError {
-        APIError(status: 401, message: message, openAIType: "authentication_error", code: "invalid_api_key", anthropicType: "authentication_error")
+        APIError(
+            status: 401, message: message, openAIType: "authentication_error", code: "invalid_api_key",
+            anthropicType: "authentication_error")
     }
 
     public static func forbidden(_ message: String) -> APIError {
@@ -59,14 +65,18 @@ extension APIError {
 
     /// 404 that lists what the client can use instead, so a typo is fixed in one round trip.
     public static func unknownModel(_ model: String, available: [String]) -> APIError {
-        let hint = available.isEmpty ? "no models are configured" : "available models: \(available.joined(separator: ", "))"
+        let hint =
+            available.isEmpty ? "no models are configured" : "available models: \(available.joined(separator: ", "))"
         return APIError(
             status: 404, message: "The model '\(model)' does not exist; \(hint) (GET /v1/models lists them)",
-            openAIType: "invalid_request_error", code: "model_not_found", param: "model", anthropicType: "not_found_error")
+            openAIType: "invalid_request_error", code: "model_not_found", param: "model",
+            anthropicType: "not_found_error")
     }
 
     public static func unknownPath(method: String, path: String) -> APIError {
-        APIError(status: 404, message: "Unknown route \(method) \(path)", openAIType: "invalid_request_error", code: "unknown_url", anthropicType: "not_found_error")
+        APIError(
+            status: 404, message: "Unknown route \(method) \(path)", openAIType: "invalid_request_error",
+            code: "unknown_url", anthropicType: "not_found_error")
     }
 
     public static func methodNotAllowed(method: String, path: String, allowed: [String]) -> APIError {
@@ -83,7 +93,8 @@ extension APIError {
 
     public static func unsupportedMediaType(_ contentType: String?) -> APIError {
         APIError(
-            status: 415, message: "Request must be application/json, not \(contentType ?? "a body without content-type")",
+            status: 415,
+            message: "Request must be application/json, not \(contentType ?? "a body without content-type")",
             openAIType: "invalid_request_error", code: "unsupported_media_type", anthropicType: "invalid_request_error")
     }
 
@@ -100,7 +111,9 @@ extension APIError {
 
     /// 502: the provider failed (5xx, malformed reply, dropped connection).
     public static func upstream(_ message: String) -> APIError {
-        APIError(status: 502, message: message, openAIType: "server_error", code: "upstream_error", anthropicType: "api_error")
+        APIError(
+            status: 502, message: message, openAIType: "server_error", code: "upstream_error",
+            anthropicType: "api_error")
     }
 
     /// 503: the gateway cannot serve yet (booting, no provider key injected).
@@ -111,6 +124,8 @@ extension APIError {
     }
 
     public static func upstreamTimeout(_ message: String) -> APIError {
-        APIError(status: 504, message: message, openAIType: "server_error", code: "upstream_timeout", anthropicType: "api_error")
+        APIError(
+            status: 504, message: message, openAIType: "server_error", code: "upstream_timeout",
+            anthropicType: "api_error")
     }
 }

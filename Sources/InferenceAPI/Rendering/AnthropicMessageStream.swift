@@ -43,10 +43,13 @@ public struct AnthropicMessageStream: StreamRenderer {
         case .toolCall(let index, let callID, let name, let arguments):
             if current != .toolCall(index) {
                 guard !finishedCalls.contains(index) else {
-                    throw APIError.upstream("the provider interleaved the fragments of tool call \(index) with other output")
+                    throw APIError.upstream(
+                        "the provider interleaved the fragments of tool call \(index) with other output")
                 }
                 out += close()
-                out += begin(.toolCall(index), block: ["type": "tool_use", "id": .string(callID ?? ""), "name": .string(name ?? ""), "input": [:]])
+                out += begin(
+                    .toolCall(index),
+                    block: ["type": "tool_use", "id": .string(callID ?? ""), "name": .string(name ?? ""), "input": [:]])
             }
             if !arguments.isEmpty { out += delta(["type": "input_json_delta", "partial_json": .string(arguments)]) }
         case .finish, .usage:
@@ -59,7 +62,9 @@ public struct AnthropicMessageStream: StreamRenderer {
         var out = start() + close()
         var messageDelta = JSONObject.with([
             "type": "message_delta",
-            "delta": ["stop_reason": .string(accumulator.resolvedFinishReason.anthropicStopReason), "stop_sequence": nil],
+            "delta": [
+                "stop_reason": .string(accumulator.resolvedFinishReason.anthropicStopReason), "stop_sequence": nil,
+            ],
             "usage": accumulator.anthropicUsage,
         ])
         signature.attach(to: &messageDelta)
@@ -81,11 +86,15 @@ public struct AnthropicMessageStream: StreamRenderer {
 
     private mutating func begin(_ block: OpenBlock, block json: JSONValue) -> [UInt8] {
         current = block
-        return SSE.event("content_block_start", ["type": "content_block_start", "index": .number(JSONNumber(nextIndex)), "content_block": json])
+        return SSE.event(
+            "content_block_start",
+            ["type": "content_block_start", "index": .number(JSONNumber(nextIndex)), "content_block": json])
     }
 
     private func delta(_ delta: JSONValue) -> [UInt8] {
-        SSE.event("content_block_delta", ["type": "content_block_delta", "index": .number(JSONNumber(nextIndex)), "delta": delta])
+        SSE.event(
+            "content_block_delta",
+            ["type": "content_block_delta", "index": .number(JSONNumber(nextIndex)), "delta": delta])
     }
 
     private mutating func close() -> [UInt8] {

@@ -6,21 +6,33 @@ import GatewayCore
 /// `content` is the text (possibly `""`), or `null` when the answer is only tool calls, as OpenAI
 /// returns it. `usage` is left out when the provider reported none rather than invented.
 public enum ChatCompletionResponse {
-    public static func json(_ answer: CompletionAccumulator, id: String, model: String, signature: TEESignature) -> JSONObject {
+    public static func json(_ answer: CompletionAccumulator, id: String, model: String, signature: TEESignature)
+        -> JSONObject
+    {
         let calls = answer.toolCalls
-        var message = JSONObject.with(["role": "assistant", "content": answer.text.isEmpty && !calls.isEmpty ? .null : .string(answer.text)])
+        var message = JSONObject.with([
+            "role": "assistant", "content": answer.text.isEmpty && !calls.isEmpty ? .null : .string(answer.text),
+        ])
         if !calls.isEmpty { message["tool_calls"] = .array(calls.map(\.json)) }
         var object = JSONObject.with([
-            "id": .string(id), "object": "chat.completion", "created": .number(JSONNumber(Int(clamping: signature.timestamp))),
+            "id": .string(id), "object": "chat.completion",
+            "created": .number(JSONNumber(Int(clamping: signature.timestamp))),
             "model": .string(model),
-            "choices": [["index": 0, "message": .object(message), "logprobs": nil, "finish_reason": .string(answer.resolvedFinishReason.rawValue)]],
+            "choices": [
+                [
+                    "index": 0, "message": .object(message), "logprobs": nil,
+                    "finish_reason": .string(answer.resolvedFinishReason.rawValue),
+                ]
+            ],
         ])
         if let usage = answer.usage { object["usage"] = usage.openAIJSON }
         signature.attach(to: &object)
         return object
     }
 
-    public static func body(_ answer: CompletionAccumulator, id: String, model: String, signature: TEESignature) -> [UInt8] {
+    public static func body(_ answer: CompletionAccumulator, id: String, model: String, signature: TEESignature)
+        -> [UInt8]
+    {
         JSONWriter.serialize(.object(json(answer, id: id, model: model, signature: signature)), style: .compact)
     }
 }

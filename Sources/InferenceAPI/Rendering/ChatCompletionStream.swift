@@ -68,7 +68,10 @@ public struct ChatCompletionStream: StreamRenderer {
     public func fail(_ error: APIError) -> [UInt8] { SSE.data(error.json(.openAI)) }
 
     private func header() -> JSONObject {
-        JSONObject.with(["id": .string(id), "object": "chat.completion.chunk", "created": .number(JSONNumber(Int(clamping: created))), "model": .string(model)])
+        JSONObject.with([
+            "id": .string(id), "object": "chat.completion.chunk",
+            "created": .number(JSONNumber(Int(clamping: created))), "model": .string(model),
+        ])
     }
 
     private mutating func chunk(delta: JSONObject, finishReason: JSONValue = .null) -> JSONObject {

@@ -15,7 +15,8 @@ extension InferenceRequest {
     /// repeated on every OpenAI chunk.
     public func streamRenderer(id: String, created: UInt64) -> any StreamRenderer {
         switch route {
-        case .chatCompletions: ChatCompletionStream(id: id, model: model, created: created, includeUsage: chat.includeUsage)
+        case .chatCompletions:
+            ChatCompletionStream(id: id, model: model, created: created, includeUsage: chat.includeUsage)
         case .completions: TextCompletionStream(id: id, model: model, created: created, includeUsage: chat.includeUsage)
         case .messages: AnthropicMessageStream(id: id, model: model)
         }

@@ -20,7 +20,9 @@ public struct TextCompletionStream: StreamRenderer {
     /// Throws on a tool call: a legacy completion has no way to show one, and the signature
     /// would cover calls the client never saw.
     public mutating func render(_ event: CompletionEvent) throws(APIError) -> [UInt8] {
-        if case .toolCall = event { throw APIError.upstream("the provider answered a text completion with a tool call") }
+        if case .toolCall = event {
+            throw APIError.upstream("the provider answered a text completion with a tool call")
+        }
         accumulator.add(event)
         guard case .text(let piece) = event, !piece.isEmpty else { return [] }
         return SSE.data(.object(chunk(text: piece, finishReason: .null)))
@@ -43,7 +45,10 @@ public struct TextCompletionStream: StreamRenderer {
     public func fail(_ error: APIError) -> [UInt8] { SSE.data(error.json(.openAI)) }
 
     private func header() -> JSONObject {
-        JSONObject.with(["id": .string(id), "object": "text_completion", "created": .number(JSONNumber(Int(clamping: created))), "model": .string(model)])
+        JSONObject.with([
+            "id": .string(id), "object": "text_completion", "created": .number(JSONNumber(Int(clamping: created))),
+            "model": .string(model),
+        ])
     }
 
     private func chunk(text: String, finishReason: JSONValue) -> JSONObject {

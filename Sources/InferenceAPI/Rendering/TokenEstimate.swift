@@ -63,7 +63,11 @@ public enum TokenEstimate {
                 }
             case "image": tokens += TokenEstimate.mediaTokens
             case "document":
-                if block["source"]?["type"] == "text" { add(block["source"]?["data"]?.stringValue ?? "") } else { tokens += TokenEstimate.mediaTokens }
+                if block["source"]?["type"] == "text" {
+                    add(block["source"]?["data"]?.stringValue ?? "")
+                } else {
+                    tokens += TokenEstimate.mediaTokens
+                }
             default: break
             }
         }

@@ -4,11 +4,16 @@ extension TokenUsage {
     /// OpenAI's `usage`, with the detail objects only when the provider reported them.
     var openAIJSON: JSONValue {
         var usage = JSONObject.with([
-            "prompt_tokens": .number(JSONNumber(promptTokens)), "completion_tokens": .number(JSONNumber(completionTokens)),
+            "prompt_tokens": .number(JSONNumber(promptTokens)),
+            "completion_tokens": .number(JSONNumber(completionTokens)),
             "total_tokens": .number(JSONNumber(totalTokens)),
         ])
-        if let cachedPromptTokens { usage["prompt_tokens_details"] = ["cached_tokens": .number(JSONNumber(cachedPromptTokens))] }
-        if let reasoningTokens { usage["completion_tokens_details"] = ["reasoning_tokens": .number(JSONNumber(reasoningTokens))] }
+        if let cachedPromptTokens {
+            usage["prompt_tokens_details"] = ["cached_tokens": .number(JSONNumber(cachedPromptTokens))]
+        }
+        if let reasoningTokens {
+            usage["completion_tokens_details"] = ["reasoning_tokens": .number(JSONNumber(reasoningTokens))]
+        }
         return .object(usage)
     }
 
@@ -17,7 +22,8 @@ extension TokenUsage {
     var anthropicJSON: JSONValue {
         let cached = cachedPromptTokens ?? 0
         return [
-            "input_tokens": .number(JSONNumber(max(0, promptTokens - cached))), "output_tokens": .number(JSONNumber(completionTokens)),
+            "input_tokens": .number(JSONNumber(max(0, promptTokens - cached))),
+            "output_tokens": .number(JSONNumber(completionTokens)),
             "cache_creation_input_tokens": 0, "cache_read_input_tokens": .number(JSONNumber(cached)),
         ]
     }
@@ -62,5 +68,7 @@ enum SSE {
 
 extension JSONObject {
     /// An object from a literal, in member order (GatewayCore's `JSONObject` takes no literal).
-    static func with(_ members: KeyValuePairs<String, JSONValue>) -> JSONObject { JSONObject(members.map { ($0.key, $0.value) }) }
+    static func with(_ members: KeyValuePairs<String, JSONValue>) -> JSONObject {
+        JSONObject(members.map { ($0.key, $0.value) })
+    }
 }

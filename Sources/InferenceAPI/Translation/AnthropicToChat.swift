@@ -45,7 +45,11 @@ enum AnthropicToChat {
         }
         chat["messages"] = .array(messages)
         if let maxTokens = request.maxTokens { chat["max_tokens"] = .number(JSONNumber(maxTokens)) }
-        if let temperature = body["temperature"], !temperature.isNull { chat["temperature"] = temperature } else { chat["temperature"] = 1.0 }
+        if let temperature = body["temperature"], !temperature.isNull {
+            chat["temperature"] = temperature
+        } else {
+            chat["temperature"] = 1.0
+        }
         if let topP = body["top_p"], !topP.isNull { chat["top_p"] = topP }
         if let stops = body["stop_sequences"], stops.isTruthy { chat["stop"] = stops }
         if request.stream {
@@ -76,12 +80,17 @@ enum AnthropicToChat {
             case "tool_use":
                 calls.append([
                     "id": block["id"] ?? "", "type": "function",
-                    "function": ["name": block["name"] ?? "", "arguments": .string(JSONWriter.string(block["input"] ?? [:], style: .compact))],
+                    "function": [
+                        "name": block["name"] ?? "",
+                        "arguments": .string(JSONWriter.string(block["input"] ?? [:], style: .compact)),
+                    ],
                 ])
             default: continue  // thinking / redacted_thinking: hidden reasoning is never replayed as text
             }
         }
-        var message = JSONObject.with(["role": "assistant", "content": text.isEmpty && !calls.isEmpty ? .null : .string(text)])
+        var message = JSONObject.with([
+            "role": "assistant", "content": text.isEmpty && !calls.isEmpty ? .null : .string(text),
+        ])
         if !calls.isEmpty { message["tool_calls"] = .array(calls) }
         return .object(message)
     }
@@ -114,12 +123,17 @@ enum AnthropicToChat {
         case .string(let text)?: texts.append(text)
         case .array(let parts)?:
             for part in parts {
-                if part["type"] == "image" { images.append(image(part["source"])) } else if let text = part["text"]?.stringValue { texts.append(text) }
+                if part["type"] == "image" {
+                    images.append(image(part["source"]))
+                } else if let text = part["text"]?.stringValue {
+                    texts.append(text)
+                }
             }
         default: break
         }
         if block["is_error"] == true { texts = texts.isEmpty ? ["Error"] : ["Error: " + texts[0]] + texts.dropFirst() }
-        let content: JSONValue = texts.count <= 1 ? .string(texts.first ?? "") : .array(texts.map { ["type": "text", "text": .string($0)] })
+        let content: JSONValue =
+            texts.count <= 1 ? .string(texts.first ?? "") : .array(texts.map { ["type": "text", "text": .string($0)] })
         return (["role": "tool", "tool_call_id": block["tool_use_id"] ?? "", "content": content], images)
     }
 
@@ -136,7 +150,9 @@ enum AnthropicToChat {
             let filename = block["title"]?.stringValue ?? "document.pdf"
             return ["type": "file", "file": ["filename": .string(filename), "file_data": .string(dataURL(source))]]
         default:
-            throw InvalidRequest("document URL sources cannot be forwarded to this model's provider; send the PDF as base64", param: "\(param).source")
+            throw InvalidRequest(
+                "document URL sources cannot be forwarded to this model's provider; send the PDF as base64",
+                param: "\(param).source")
         }
     }
 

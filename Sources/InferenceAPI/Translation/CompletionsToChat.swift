@@ -10,13 +10,18 @@ import GatewayCore
 /// above 1 and `logprobs`.
 enum CompletionsToChat {
     static func translate(_ value: JSONValue) throws(InvalidRequest) -> JSONObject {
-        guard case .object(let body) = value else { throw InvalidRequest("the request body must be a JSON object, not \(value.typeName)") }
+        guard case .object(let body) = value else {
+            throw InvalidRequest("the request body must be a JSON object, not \(value.typeName)")
+        }
         let fields = RequestFields(body)
         let prompt = try self.prompt(try fields.required("prompt"))
         if try fields.bool("echo") == true { throw InvalidRequest("'echo' is not supported", param: "echo") }
-        if fields["suffix"] != nil { throw InvalidRequest("'suffix' is not supported: chat models do not insert text", param: "suffix") }
+        if fields["suffix"] != nil {
+            throw InvalidRequest("'suffix' is not supported: chat models do not insert text", param: "suffix")
+        }
         if let bestOf = try fields.integer("best_of", atLeast: 1), bestOf > 1 {
-            throw InvalidRequest("best_of > 1 is not supported: the gateway signs exactly one completion", param: "best_of")
+            throw InvalidRequest(
+                "best_of > 1 is not supported: the gateway signs exactly one completion", param: "best_of")
         }
         if fields["logprobs"] != nil { throw InvalidRequest("'logprobs' is not supported", param: "logprobs") }
 
@@ -39,10 +44,13 @@ enum CompletionsToChat {
         case .string(let text): return text
         case .array(let items):
             guard items.count == 1 else {
-                throw InvalidRequest("'prompt' must be a string or a list of exactly one string; send one prompt per request (got \(items.count))", param: "prompt")
+                throw InvalidRequest(
+                    "'prompt' must be a string or a list of exactly one string; send one prompt per request (got \(items.count))",
+                    param: "prompt")
             }
             guard case .string(let text) = items[0] else {
-                throw InvalidRequest("'prompt[0]' must be a string; token-id prompts are not supported", param: "prompt[0]")
+                throw InvalidRequest(
+                    "'prompt[0]' must be a string; token-id prompts are not supported", param: "prompt[0]")
             }
             return text
         default: throw RequestFields.typeError("prompt", expected: "a string or a list of one string", got: prompt)

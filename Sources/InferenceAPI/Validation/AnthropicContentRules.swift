@@ -26,8 +26,12 @@ enum AnthropicContentRules {
     }
 
     static func checkMessages(_ value: JSONValue) throws(InvalidRequest) {
-        guard case .array(let messages) = value else { throw RequestFields.typeError("messages", expected: "an array", got: value) }
-        guard !messages.isEmpty else { throw InvalidRequest("'messages' must contain at least one message", param: "messages") }
+        guard case .array(let messages) = value else {
+            throw RequestFields.typeError("messages", expected: "an array", got: value)
+        }
+        guard !messages.isEmpty else {
+            throw InvalidRequest("'messages' must contain at least one message", param: "messages")
+        }
         var openCalls = [String]()
         var callsFrom: Int?
         for (i, value) in messages.enumerated() {
@@ -41,7 +45,9 @@ enum AnthropicContentRules {
                 for block in blocks {
                     if block.type == "tool_result" {
                         guard !seenOther else {
-                            throw InvalidRequest("tool_result blocks must come before any other content in a user message", param: block.fields.path)
+                            throw InvalidRequest(
+                                "tool_result blocks must come before any other content in a user message",
+                                param: block.fields.path)
                         }
                         let id = try checkToolResult(block.fields)
                         guard openCalls.contains(id) else {
@@ -90,7 +96,9 @@ enum AnthropicContentRules {
                 blocks.append(Block(fields: fields, type: try fields.requiredString("type")))
             }
             return blocks
-        default: throw RequestFields.typeError(message.param("content"), expected: "a string or an array of content blocks", got: content)
+        default:
+            throw RequestFields.typeError(
+                message.param("content"), expected: "a string or an array of content blocks", got: content)
         }
     }
 
@@ -122,7 +130,9 @@ enum AnthropicContentRules {
                 default: throw unsupported(block, allowed: ["text", "image"])
                 }
             }
-        case let other?: throw RequestFields.typeError(fields.param("content"), expected: "a string or an array of blocks", got: other)
+        case let other?:
+            throw RequestFields.typeError(
+                fields.param("content"), expected: "a string or an array of blocks", got: other)
         }
         return id
     }
@@ -136,7 +146,8 @@ enum AnthropicContentRules {
             let id = try fields.requiredString("id")
             _ = try fields.requiredString("name")
             guard case .object? = fields["input"] else {
-                throw RequestFields.typeError(fields.param("input"), expected: "an object", got: fields["input"] ?? .null)
+                throw RequestFields.typeError(
+                    fields.param("input"), expected: "an object", got: fields["input"] ?? .null)
             }
             return id
         case "thinking":

@@ -24,7 +24,9 @@ public struct AnthropicRequest: Sendable {
 
     /// `countingTokens` relaxes what `count_tokens` does not take (`max_tokens`, `stream`).
     public init(body value: JSONValue, countingTokens: Bool = false) throws(InvalidRequest) {
-        guard case .object(let body) = value else { throw InvalidRequest("the request body must be a JSON object, not \(value.typeName)") }
+        guard case .object(let body) = value else {
+            throw InvalidRequest("the request body must be a JSON object, not \(value.typeName)")
+        }
         let fields = RequestFields(body)
         model = try fields.requiredString("model")
         guard !model.isEmpty else { throw InvalidRequest("'model' must not be empty", param: "model") }
@@ -42,7 +44,9 @@ public struct AnthropicRequest: Sendable {
         try Self.checkToolChoice(fields, toolNames: toolNames)
         if let stops = try fields.array("stop_sequences") {
             guard stops.count <= 4 else {
-                throw InvalidRequest("at most 4 'stop_sequences' are supported (they become OpenAI's 'stop'), got \(stops.count)", param: "stop_sequences")
+                throw InvalidRequest(
+                    "at most 4 'stop_sequences' are supported (they become OpenAI's 'stop'), got \(stops.count)",
+                    param: "stop_sequences")
             }
             for (i, stop) in stops.enumerated() where stop.stringValue == nil {
                 throw RequestFields.typeError("stop_sequences[\(i)]", expected: "a string", got: stop)
@@ -63,11 +67,15 @@ public struct AnthropicRequest: Sendable {
         for (i, value) in (try fields.array("tools") ?? []).enumerated() {
             let tool = try RequestFields(value, path: "tools[\(i)]")
             if let type = try tool.string("type"), type != "custom" {
-                throw InvalidRequest("server tool '\(type)' is not supported; only client tools with an 'input_schema' are", param: tool.param("type"))
+                throw InvalidRequest(
+                    "server tool '\(type)' is not supported; only client tools with an 'input_schema' are",
+                    param: tool.param("type"))
             }
             let name = try tool.requiredString("name")
             guard isValidToolName(name) else {
-                throw InvalidRequest("Invalid '\(tool.param("name"))': '\(name)' does not match '^[a-zA-Z0-9_-]{1,64}$'", param: tool.param("name"))
+                throw InvalidRequest(
+                    "Invalid '\(tool.param("name"))': '\(name)' does not match '^[a-zA-Z0-9_-]{1,64}$'",
+                    param: tool.param("name"))
             }
             _ = try tool.string("description")
             let schema = try tool.requiredFields("input_schema")
@@ -86,9 +94,13 @@ public struct AnthropicRequest: Sendable {
         _ = try choice.bool("disable_parallel_tool_use")
         if type == "tool" {
             let name = try choice.requiredString("name")
-            guard toolNames.contains(name) else { throw InvalidRequest("tool_choice names '\(name)', which is not in 'tools'", param: "tool_choice.name") }
+            guard toolNames.contains(name) else {
+                throw InvalidRequest("tool_choice names '\(name)', which is not in 'tools'", param: "tool_choice.name")
+            }
         }
-        if type == "any", toolNames.isEmpty { throw InvalidRequest("tool_choice 'any' needs at least one tool in 'tools'", param: "tool_choice") }
+        if type == "any", toolNames.isEmpty {
+            throw InvalidRequest("tool_choice 'any' needs at least one tool in 'tools'", param: "tool_choice")
+        }
     }
 
     static func checkThinking(_ fields: RequestFields, maxTokens: Int?) throws(InvalidRequest) {
@@ -98,7 +110,9 @@ public struct AnthropicRequest: Sendable {
         _ = try thinking.required("budget_tokens")
         guard let budget = try thinking.integer("budget_tokens", atLeast: 1024) else { return }
         if let maxTokens, budget >= maxTokens {
-            throw InvalidRequest("'thinking.budget_tokens' (\(budget)) must be less than 'max_tokens' (\(maxTokens))", param: "thinking.budget_tokens")
+            throw InvalidRequest(
+                "'thinking.budget_tokens' (\(budget)) must be less than 'max_tokens' (\(maxTokens))",
+                param: "thinking.budget_tokens")
         }
     }
 }

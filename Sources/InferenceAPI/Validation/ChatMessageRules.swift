@@ -7,8 +7,12 @@ enum ChatMessageRules {
     static let roles = ["system", "developer", "user", "assistant", "tool", "function"]
 
     static func check(_ value: JSONValue) throws(InvalidRequest) {
-        guard case .array(let messages) = value else { throw RequestFields.typeError("messages", expected: "an array", got: value) }
-        guard !messages.isEmpty else { throw InvalidRequest("'messages' must contain at least one message", param: "messages") }
+        guard case .array(let messages) = value else {
+            throw RequestFields.typeError("messages", expected: "an array", got: value)
+        }
+        guard !messages.isEmpty else {
+            throw InvalidRequest("'messages' must contain at least one message", param: "messages")
+        }
         var calls = PendingCalls()
         for (i, value) in messages.enumerated() {
             let message = try RequestFields(value, path: "messages[\(i)]")
@@ -39,14 +43,16 @@ enum ChatMessageRules {
 
     /// A string, or an array of `text` parts (system, developer and tool messages).
     static func checkTextContent(_ message: RequestFields) throws(InvalidRequest) {
-        try forEachPart(try message.required("content"), param: message.param("content")) { (part, type) throws(InvalidRequest) in
+        try forEachPart(try message.required("content"), param: message.param("content")) {
+            (part, type) throws(InvalidRequest) in
             guard type == "text" else { throw unsupportedPart(part, type, allowed: ["text"]) }
             _ = try part.requiredString("text")
         }
     }
 
     static func checkUserContent(_ message: RequestFields) throws(InvalidRequest) {
-        try forEachPart(try message.required("content"), param: message.param("content")) { (part, type) throws(InvalidRequest) in
+        try forEachPart(try message.required("content"), param: message.param("content")) {
+            (part, type) throws(InvalidRequest) in
             switch type {
             case "text":
                 _ = try part.requiredString("text")
@@ -94,7 +100,8 @@ enum ChatMessageRules {
             _ = try function.requiredString("arguments")
         }
         if ids.isEmpty, message["content"] == nil, message["function_call"] == nil {
-            throw InvalidRequest("'\(message.param("content"))' is required unless 'tool_calls' is set", param: message.param("content"))
+            throw InvalidRequest(
+                "'\(message.param("content"))' is required unless 'tool_calls' is set", param: message.param("content"))
         }
         calls = PendingCalls(assistantIndex: index, ids: ids)
     }
@@ -128,7 +135,10 @@ struct PendingCalls {
 
     mutating func answer(_ id: String, param: String) throws(InvalidRequest) {
         guard let i = ids.firstIndex(of: id) else {
-            let reason = assistantIndex == nil ? "must be a response to a preceding message with 'tool_calls'" : "answers no open tool call of the preceding assistant message"
+            let reason =
+                assistantIndex == nil
+                ? "must be a response to a preceding message with 'tool_calls'"
+                : "answers no open tool call of the preceding assistant message"
             throw InvalidRequest("A message with role 'tool' and tool_call_id '\(id)' \(reason)", param: param)
         }
         ids.remove(at: i)

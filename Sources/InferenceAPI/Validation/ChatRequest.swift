@@ -33,7 +33,9 @@ public struct ChatRequest: Sendable {
     ]
 
     public init(body value: JSONValue) throws(InvalidRequest) {
-        guard case .object(let body) = value else { throw InvalidRequest("the request body must be a JSON object, not \(value.typeName)") }
+        guard case .object(let body) = value else {
+            throw InvalidRequest("the request body must be a JSON object, not \(value.typeName)")
+        }
         let fields = RequestFields(body)
         model = try fields.requiredString("model")
         guard !model.isEmpty else { throw InvalidRequest("'model' must not be empty", param: "model") }
@@ -41,7 +43,10 @@ public struct ChatRequest: Sendable {
 
         stream = try fields.bool("stream") ?? false
         if let options = try fields.fields("stream_options") {
-            guard stream else { throw InvalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", param: "stream_options") }
+            guard stream else {
+                throw InvalidRequest(
+                    "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param: "stream_options")
+            }
             includeUsage = try options.bool("include_usage") ?? false
         } else {
             includeUsage = false
@@ -52,7 +57,8 @@ public struct ChatRequest: Sendable {
         _ = try fields.number("presence_penalty", in: -2...2)
         _ = try fields.number("frequency_penalty", in: -2...2)
         if let n = try fields.integer("n", atLeast: 1), n != 1 {
-            throw InvalidRequest("n > 1 is not supported: the gateway returns and signs exactly one choice per request", param: "n")
+            throw InvalidRequest(
+                "n > 1 is not supported: the gateway returns and signs exactly one choice per request", param: "n")
         }
         // OpenAI rejects 0 ("expected a value >= 1"), so we do too rather than hash a 0 that no provider honours.
         let maxTokens = try fields.integer("max_tokens", atLeast: 1)
@@ -60,10 +66,13 @@ public struct ChatRequest: Sendable {
         try Self.checkStop(fields)
         _ = try fields.integer("seed", atLeast: Int.min)
         if try fields.bool("logprobs") == true {
-            throw InvalidRequest("logprobs are not supported: providers behind the gateway do not all return them", param: "logprobs")
+            throw InvalidRequest(
+                "logprobs are not supported: providers behind the gateway do not all return them", param: "logprobs")
         }
         if fields["top_logprobs"] != nil {
-            throw InvalidRequest("top_logprobs is not supported: providers behind the gateway do not all return logprobs", param: "top_logprobs")
+            throw InvalidRequest(
+                "top_logprobs is not supported: providers behind the gateway do not all return logprobs",
+                param: "top_logprobs")
         }
         _ = try fields.string("user")
         _ = try fields.choice("reasoning_effort", ["none", "minimal", "low", "medium", "high", "xhigh"])
@@ -81,7 +90,10 @@ public struct ChatRequest: Sendable {
         switch stop {
         case .string: return
         case .array(let items):
-            guard items.count <= 4 else { throw InvalidRequest("Invalid 'stop': expected at most 4 sequences, but got \(items.count)", param: "stop") }
+            guard items.count <= 4 else {
+                throw InvalidRequest(
+                    "Invalid 'stop': expected at most 4 sequences, but got \(items.count)", param: "stop")
+            }
             for (i, item) in items.enumerated() where item.stringValue == nil {
                 throw RequestFields.typeError("stop[\(i)]", expected: "a string", got: item)
             }

@@ -14,13 +14,16 @@ public struct ChatTool: Sendable {
             let tool = try RequestFields(value, path: "tools[\(i)]")
             let type = try tool.requiredString("type")
             guard type == "function" else {
-                throw InvalidRequest("Invalid value for '\(tool.param("type"))': '\(type)'; only 'function' tools are supported", param: tool.param("type"))
+                throw InvalidRequest(
+                    "Invalid value for '\(tool.param("type"))': '\(type)'; only 'function' tools are supported",
+                    param: tool.param("type"))
             }
             let function = try tool.requiredFields("function")
             let name = try function.requiredString("name")
             guard isValidToolName(name) else {
                 throw InvalidRequest(
-                    "Invalid '\(function.param("name"))': '\(name)' does not match '^[a-zA-Z0-9_-]{1,64}$'", param: function.param("name"))
+                    "Invalid '\(function.param("name"))': '\(name)' does not match '^[a-zA-Z0-9_-]{1,64}$'",
+                    param: function.param("name"))
             }
             let parameters = try function.fields("parameters")?.object
             _ = try function.bool("strict")
@@ -30,6 +33,8 @@ public struct ChatTool: Sendable {
     }
 
     /// `tool_choice`: `none`/`auto`/`required` or a named function that must be among `tools`.
+    /// `none` and `auto` are accepted without tools (they ask for nothing a provider could fail);
+    /// `required` and a named function are not, as OpenAI refuses them.
     static func checkChoice(_ fields: RequestFields, tools: [ChatTool]) throws(InvalidRequest) {
         guard let choice = fields["tool_choice"] else { return }
         let toolNeeded: String
@@ -45,13 +50,16 @@ public struct ChatTool: Sendable {
             let function = try named.requiredFields("function")
             let name = try function.requiredString("name")
             guard tools.contains(where: { $0.name == name }) else {
-                throw InvalidRequest("Invalid 'tool_choice': no tool named '\(name)' is in 'tools'", param: "tool_choice.function.name")
+                throw InvalidRequest(
+                    "Invalid 'tool_choice': no tool named '\(name)' is in 'tools'", param: "tool_choice.function.name")
             }
             return
         default:
             throw RequestFields.typeError("tool_choice", expected: "a string or an object", got: choice)
         }
-        guard !tools.isEmpty else { throw InvalidRequest("\(toolNeeded) is only allowed when 'tools' are specified", param: "tool_choice") }
+        guard !tools.isEmpty else {
+            throw InvalidRequest("\(toolNeeded) is only allowed when 'tools' are specified", param: "tool_choice")
+        }
     }
 }
 
@@ -73,7 +81,9 @@ public enum ResponseFormat: Sendable {
             let spec = try format.requiredFields("json_schema")
             let name = try spec.requiredString("name")
             guard isValidToolName(name) else {
-                throw InvalidRequest("Invalid '\(spec.param("name"))': '\(name)' does not match '^[a-zA-Z0-9_-]{1,64}$'", param: spec.param("name"))
+                throw InvalidRequest(
+                    "Invalid '\(spec.param("name"))': '\(name)' does not match '^[a-zA-Z0-9_-]{1,64}$'",
+                    param: spec.param("name"))
             }
             let schema = try spec.requiredFields("schema")
             _ = try spec.string("description")

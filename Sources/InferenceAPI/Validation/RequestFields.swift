@@ -30,18 +30,24 @@ struct RequestFields {
     }
 
     func required(_ key: String) throws(InvalidRequest) -> JSONValue {
-        guard let value = self[key] else { throw InvalidRequest("'\(param(key))' is a required property", param: param(key)) }
+        guard let value = self[key] else {
+            throw InvalidRequest("'\(param(key))' is a required property", param: param(key))
+        }
         return value
     }
 
     func string(_ key: String) throws(InvalidRequest) -> String? {
         guard let value = self[key] else { return nil }
-        guard case .string(let string) = value else { throw Self.typeError(param(key), expected: "a string", got: value) }
+        guard case .string(let string) = value else {
+            throw Self.typeError(param(key), expected: "a string", got: value)
+        }
         return string
     }
 
     func requiredString(_ key: String) throws(InvalidRequest) -> String {
-        guard let string = try string(key) else { throw InvalidRequest("'\(param(key))' is a required property", param: param(key)) }
+        guard let string = try string(key) else {
+            throw InvalidRequest("'\(param(key))' is a required property", param: param(key))
+        }
         return string
     }
 
@@ -49,7 +55,9 @@ struct RequestFields {
     func choice(_ key: String, _ allowed: [String]) throws(InvalidRequest) -> String? {
         guard let string = try string(key) else { return nil }
         guard allowed.contains(string) else {
-            throw InvalidRequest("Invalid value for '\(param(key))': '\(string)'; expected one of \(allowed.map { "'\($0)'" }.joined(separator: ", "))", param: param(key))
+            throw InvalidRequest(
+                "Invalid value for '\(param(key))': '\(string)'; expected one of \(allowed.map { "'\($0)'" }.joined(separator: ", "))",
+                param: param(key))
         }
         return string
     }
@@ -62,7 +70,9 @@ struct RequestFields {
 
     func number(_ key: String, in range: ClosedRange<Double>) throws(InvalidRequest) -> Double? {
         guard let value = self[key] else { return nil }
-        guard case .number(let number) = value else { throw Self.typeError(param(key), expected: "a number", got: value) }
+        guard case .number(let number) = value else {
+            throw Self.typeError(param(key), expected: "a number", got: value)
+        }
         let double = number.doubleValue
         guard range.contains(double) else {
             throw InvalidRequest(
@@ -74,9 +84,12 @@ struct RequestFields {
 
     func integer(_ key: String, atLeast minimum: Int) throws(InvalidRequest) -> Int? {
         guard let value = self[key] else { return nil }
-        guard case .number(let number) = value, number.isInteger else { throw Self.typeError(param(key), expected: "an integer", got: value) }
+        guard case .number(let number) = value, number.isInteger else {
+            throw Self.typeError(param(key), expected: "an integer", got: value)
+        }
         guard let int = number.intValue, int >= minimum else {
-            throw InvalidRequest("Invalid '\(param(key))': expected a value >= \(minimum), but got \(number)", param: param(key))
+            throw InvalidRequest(
+                "Invalid '\(param(key))': expected a value >= \(minimum), but got \(number)", param: param(key))
         }
         return int
     }
@@ -111,6 +124,7 @@ struct RequestFields {
 func isValidToolName(_ name: String) -> Bool {
     (1...64).contains(name.utf8.count)
         && name.utf8.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F || byte == 0x2D
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F
+                || byte == 0x2D
         }
 }
