@@ -21,6 +21,13 @@ private func messages(_ extra: String, messages: String = "[\(hello)]", maxToken
             body: messages("", messages: #"[{"role":"system","content":"x"}]"#), param: "messages[0].role",
             message: "top-level 'system'"),
         Rejection(
+            body: messages("", messages: #"[{"role":"user","content":""}]"#), param: "messages[0].content",
+            message: "non-empty"),
+        Rejection(
+            body: messages("", messages: #"[{"role":"assistant","content":[]},\#(hello)]"#),
+            param: "messages[0].content",
+            message: "non-empty"),
+        Rejection(
             body: messages("", messages: #"[{"role":"user","content":5}]"#), param: "messages[0].content",
             message: "content blocks"),
         Rejection(

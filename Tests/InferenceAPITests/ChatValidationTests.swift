@@ -92,7 +92,9 @@ private func chat(_ extra: String, messages: String = "[\(user)]") -> String {
         Rejection(body: chat(#""n":2"#), param: "n", message: "n > 1 is not supported"),
         Rejection(body: chat(#""n":0"#), param: "n", message: ">= 1"),
         Rejection(body: chat(#""max_tokens":0"#), param: "max_tokens", message: ">= 1, but got 0"),
-        Rejection(body: chat(#""max_tokens":123456789012345678901234567890"#), param: "max_tokens", message: ">= 1"),
+        Rejection(
+            body: chat(#""max_tokens":123456789012345678901234567890"#), param: "max_tokens",
+            message: "does not fit in a 64-bit integer"),
         Rejection(
             body: chat(#""max_completion_tokens":1.5"#), param: "max_completion_tokens", message: "expected an integer"),
         Rejection(body: chat(#""stop":["a","b","c","d","e"]"#), param: "stop", message: "at most 4"),

@@ -38,6 +38,12 @@ enum AnthropicContentRules {
             let message = try RequestFields(value, path: "messages[\(i)]")
             let role = try message.requiredString("role")
             let blocks = try contentBlocks(message)
+            let isPrefill = role == "assistant" && i == messages.count - 1
+            if !isPrefill, message["content"] == "" || message["content"] == [] {
+                throw InvalidRequest(
+                    "all messages must have non-empty content except for the optional final assistant message",
+                    param: message.param("content"))
+            }
             switch role {
             case "user":
                 var answered = [String]()

@@ -87,7 +87,11 @@ struct RequestFields {
         guard case .number(let number) = value, number.isInteger else {
             throw Self.typeError(param(key), expected: "an integer", got: value)
         }
-        guard let int = number.intValue, int >= minimum else {
+        guard let int = number.intValue else {
+            throw InvalidRequest(
+                "Invalid '\(param(key))': \(number) does not fit in a 64-bit integer", param: param(key))
+        }
+        guard int >= minimum else {
             throw InvalidRequest(
                 "Invalid '\(param(key))': expected a value >= \(minimum), but got \(number)", param: param(key))
         }
