@@ -113,14 +113,19 @@ private func messages(_ extra: String, messages: String = "[\(hello)]", maxToken
         #expect(error?.message.contains(rejection.message) == true, "\(error?.message ?? "no error")")
     }
 
-    @Test func anthropicErrorsCarryTheParamInTheMessage() throws {
+    @Test func anthropicErrorsNameTheParamInTheMessage() throws {
         let error = #expect(throws: InvalidRequest.self) {
             try AnthropicRequest(body: try Support.json(messages(#""top_k":-1"#)))
         }
         let body = try Support.object(APIError.invalidRequest(try #require(error)).body(.anthropic))
         #expect(body["type"] == "error")
         #expect(body["error"]?["type"] == "invalid_request_error")
-        #expect(body["error"]?["message"]?.stringValue?.hasPrefix("top_k: ") == true)
+        #expect(body["error"]?["message"]?.stringValue == error?.message)
+        #expect(error?.message.contains("'top_k'") == true)
+        let unnamed = APIError.invalidRequest(InvalidRequest("must be 'object'", param: "tools[0].input_schema.type"))
+        #expect(
+            try Support.object(unnamed.body(.anthropic))["error"]?["message"]
+                == "tools[0].input_schema.type: must be 'object'")
     }
 
     @Test func acceptsAToolConversationWithPrefillAndConsecutiveTurns() throws {

@@ -20,14 +20,14 @@ extension APIError {
                 ]
             ]
         case .anthropic:
-            // Anthropic has no `param`; the path leads the message so it is not lost.
-            [
-                "type": "error",
-                "error": [
-                    "type": .string(anthropicType), "message": .string(param.map { "\($0): \(message)" } ?? message),
-                ],
-            ]
+            ["type": "error", "error": ["type": .string(anthropicType), "message": .string(anthropicMessage)]]
         }
+    }
+
+    /// Anthropic has no `param`, so the path leads the message unless the message names it already.
+    private var anthropicMessage: String {
+        guard let param, !message.contains("'\(param)'") else { return message }
+        return "\(param): \(message)"
     }
 
     /// The response body for a non-2xx reply.
