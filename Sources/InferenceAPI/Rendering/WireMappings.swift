@@ -49,26 +49,3 @@ extension CompletionAccumulator {
     /// Anthropic usage, zeros when the provider reported none (the field is required there).
     var anthropicUsage: JSONValue { usage?.anthropicJSON ?? ["input_tokens": 0, "output_tokens": 0] }
 }
-
-/// Server-sent event frames; each is complete on its own so the server can flush per event.
-enum SSE {
-    /// `data: <compact json>\n\n` (OpenAI's unnamed events).
-    static func data(_ value: JSONValue) -> [UInt8] {
-        var out = Array("data: ".utf8)
-        JSONWriter.write(value, style: .compact, into: &out)
-        out += [0x0A, 0x0A]
-        return out
-    }
-
-    /// `event: <name>\ndata: <compact json>\n\n` (Anthropic's named events).
-    static func event(_ name: String, _ value: JSONValue) -> [UInt8] { Array("event: \(name)\n".utf8) + data(value) }
-
-    static let done = Array("data: [DONE]\n\n".utf8)
-}
-
-extension JSONObject {
-    /// An object from a literal, in member order (GatewayCore's `JSONObject` takes no literal).
-    static func with(_ members: KeyValuePairs<String, JSONValue>) -> JSONObject {
-        JSONObject(members.map { ($0.key, $0.value) })
-    }
-}
