@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"]),
         .testTarget(name: "HostProxyKitTests", dependencies: ["HostProxyKit"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
-        .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"]),
+        .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"], exclude: ["Oracle"]),
         // Depends on the executables so `swift test` builds the binaries it runs.
         .testTarget(
             name: "GatewayCtlTests",
