@@ -1,1 +1,0 @@
-// HostProxyKit: filled in by issue 7; see docs/architecture.md.
