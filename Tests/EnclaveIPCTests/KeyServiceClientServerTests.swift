@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import NIOCore
 import Testing
 
@@ -37,15 +38,15 @@ struct KeyServiceClientServerTests {
     @Test("every operation round-trips through a real server", arguments: Transport.allCases)
     func everyOperation(transport: Transport) async throws {
         try await withEndpoint(transport) { endpoint in
-            let handler = EchoHandler(teeID: try digest(0x42))
+            let handler = EchoHandler(teeID: try makeTEEID(0x42))
             try await withServer(endpoint, handler: handler) { server in
                 try await withRunningClient(client(server.endpoint)) { keys in
                     let info = try await keys.publicKey()
                     #expect(info.teeID == handler.teeID)
-                    #expect(info.spkiDER == handler.teeID.bytes + [0x30])
+                    #expect(info.spkiDER == handler.teeID.digest.bytes + [0x30])
 
-                    let requestHash = try Digest32(randomBytes(32))
-                    let outputHash = try Digest32([1] + randomBytes(31))
+                    let requestHash = try keccak(randomBytes(32))
+                    let outputHash = try keccak([1] + randomBytes(31))
                     let signature = try await keys.signInference(requestHash: requestHash, outputHash: outputHash)
                     #expect(signature.signature == requestHash.bytes + outputHash.bytes)
                     #expect(signature.timestamp == UInt64(requestHash.bytes[0]))
@@ -64,7 +65,7 @@ struct KeyServiceClientServerTests {
 
                     #expect(try await keys.providerSecrets().apiKeys == ["openai": "sk-test", "anthropic": "sk-ant-test"])
                     #expect(try await keys.injectSecrets(envelope: Array("openai,xai".utf8)).providers == ["openai", "xai"])
-                    try await keys.registerTLSCertificate(sha256: try digest(0x77))
+                    try await keys.registerTLSCertificate(sha256: try digest(0x77).bytes)
                     #expect(try await keys.health().uptimeSeconds == 42)
                     #expect(try await keys.ready())
                 }
@@ -78,7 +79,7 @@ struct KeyServiceClientServerTests {
     )
     func typedHandlerErrors(envelope: String, status: Int) async throws {
         try await withEndpoint(.unix) { endpoint in
-            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(1))) { server in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(1))) { server in
                 try await withRunningClient(client(server.endpoint)) { keys in
                     let result = await outcome { () async throws(KeyServiceClientError) in
                         try await keys.injectSecrets(envelope: Array(envelope.utf8))
@@ -102,9 +103,9 @@ struct KeyServiceClientServerTests {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<count {
                 group.addTask {
-                    let requestHash = try Digest32(randomBytes(32))
+                    let requestHash = try keccak(randomBytes(32))
                     // outputHash[0] is the handler's delay in ms: answers come back out of order.
-                    let outputHash = try Digest32([UInt8.random(in: 5...30)] + randomBytes(31))
+                    let outputHash = try keccak([UInt8.random(in: 5...30)] + randomBytes(31))
                     let signature = try await keys.signInference(requestHash: requestHash, outputHash: outputHash)
                     return signature.signature == requestHash.bytes + outputHash.bytes
                 }
@@ -118,7 +119,7 @@ struct KeyServiceClientServerTests {
     @Test("many concurrent requests share one connection and each gets its own answer", arguments: Transport.allCases)
     func multiplexing(transport: Transport) async throws {
         try await withEndpoint(transport) { endpoint in
-            let handler = EchoHandler(teeID: try digest(2))
+            let handler = EchoHandler(teeID: try makeTEEID(2))
             let matched = try await withServer(endpoint, handler: handler) { server in
                 try await withRunningClient(client(server.endpoint)) { keys in try await signConcurrently(keys, count: 64) }
             }
@@ -130,7 +131,7 @@ struct KeyServiceClientServerTests {
     @Test("the server runs at most the configured number of requests per connection at once")
     func perConnectionLimit() async throws {
         try await withEndpoint(.unix) { endpoint in
-            let handler = EchoHandler(teeID: try digest(2))
+            let handler = EchoHandler(teeID: try makeTEEID(2))
             let configuration = KeyServiceServer<EchoHandler>.Configuration(maximumConcurrentRequestsPerConnection: 3)
             let matched = try await withServer(endpoint, handler: handler, configuration: configuration) { server in
                 try await withRunningClient(client(server.endpoint)) { keys in try await signConcurrently(keys, count: 24) }
@@ -143,7 +144,7 @@ struct KeyServiceClientServerTests {
     @Test("a slow request times out, names the state, and the connection stays usable")
     func requestTimeout() async throws {
         try await withEndpoint(.unix) { endpoint in
-            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(3), healthDelay: .seconds(30))) { server in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(3), healthDelay: .seconds(30))) { server in
                 try await withRunningClient(client(server.endpoint, requestTimeout: .milliseconds(200))) { keys in
                     let started = ContinuousClock.now
                     let result = await outcome { () async throws(KeyServiceClientError) in try await keys.health() }
@@ -155,7 +156,7 @@ struct KeyServiceClientServerTests {
                     #expect(detail.contains("connected to unix://"))
                     #expect(ContinuousClock.now - started < .seconds(10))  // far below the handler's 30 s
                     let info = try await keys.publicKey()
-                    #expect(info.teeID == (try digest(3)))
+                    #expect(info.teeID == (try makeTEEID(3)))
                 }
             }
         }
@@ -189,11 +190,11 @@ struct KeyServiceClientServerTests {
         try await withTemporaryDirectory { directory in
             let endpoint = try Endpoint.unix(path: directory + "/late.sock")
             let teeID = try await withRunningClient(client(endpoint)) { keys in
-                try await withThrowingTaskGroup(of: Digest32?.self) { group -> Digest32? in
+                try await withThrowingTaskGroup(of: TEEID?.self) { group -> TEEID? in
                     group.addTask { try await keys.publicKey().teeID }
                     try await Task.sleep(for: .milliseconds(200))
                     group.addTask {
-                        try await withServer(endpoint, handler: EchoHandler(teeID: try digest(0xB2))) { _ in
+                        try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(0xB2))) { _ in
                             try await Task.sleep(for: .seconds(30))
                         }
                         return nil
@@ -205,7 +206,7 @@ struct KeyServiceClientServerTests {
                     return nil
                 }
             }
-            #expect(teeID == (try digest(0xB2)))
+            #expect(teeID == (try makeTEEID(0xB2)))
         }
     }
 
@@ -214,12 +215,12 @@ struct KeyServiceClientServerTests {
         try await withTemporaryDirectory { directory in
             let endpoint = try Endpoint.unix(path: directory + "/restart.sock")
             try await withRunningClient(client(endpoint)) { keys in
-                let first = try await withServer(endpoint, handler: EchoHandler(teeID: try digest(0xA1))) { _ in
+                let first = try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(0xA1))) { _ in
                     try await keys.publicKey().teeID
                 }
-                #expect(first == (try digest(0xA1)))
+                #expect(first == (try makeTEEID(0xA1)))
 
-                let second = try await withServer(endpoint, handler: EchoHandler(teeID: try digest(0xB2))) { _ -> Digest32? in
+                let second = try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(0xB2))) { _ -> TEEID? in
                     // A request can still go out on the old connection before the client has read
                     // its EOF; that one fails with connectionLost (never resent), so ask again.
                     for _ in 1...5 {
@@ -232,7 +233,7 @@ struct KeyServiceClientServerTests {
                     }
                     return nil
                 }
-                #expect(second == (try digest(0xB2)))
+                #expect(second == (try makeTEEID(0xB2)))
             }
         }
     }
@@ -244,7 +245,7 @@ struct KeyServiceClientServerTests {
             try await withRunningClient(client(endpoint)) { keys in
                 let server = try await KeyServiceServer(
                     bindingTo: endpoint,
-                    handler: EchoHandler(teeID: try digest(4), healthDelay: .seconds(30)),
+                    handler: EchoHandler(teeID: try makeTEEID(4), healthDelay: .seconds(30)),
                     policy: everyone,
                     logger: quietLogger
                 )
@@ -281,7 +282,7 @@ struct KeyServiceClientServerTests {
     @Test("the server answers a malformed request under its id and keeps the connection")
     func malformedRequestOverSocket() async throws {
         try await withEndpoint(.tcp) { endpoint in
-            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(5))) { server in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(5))) { server in
                 let connection = try await rawFramedConnection(to: server.endpoint)
                 try await connection.executeThenClose { inbound, outbound in
                     var responses = inbound.makeAsyncIterator()
@@ -312,7 +313,7 @@ struct KeyServiceClientServerTests {
     func oversizedFrame() async throws {
         try await withEndpoint(.unix) { endpoint in
             let configuration = KeyServiceServer<EchoHandler>.Configuration(maximumFrameSize: 4096)
-            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(6)), configuration: configuration) { server in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(6)), configuration: configuration) { server in
                 let connection = try await rawByteConnection(to: server.endpoint)
                 try await connection.executeThenClose { inbound, outbound in
                     try await outbound.write(ByteBuffer(bytes: [0, 0, 0x10, 0x01] + randomBytes(64)))
@@ -329,7 +330,7 @@ struct KeyServiceClientServerTests {
     @Test("a request larger than the frame limit is refused by the client before sending")
     func oversizedRequest() async throws {
         try await withEndpoint(.unix) { endpoint in
-            try await withServer(endpoint, handler: EchoHandler(teeID: try digest(7))) { server in
+            try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(7))) { server in
                 let keys = KeyServiceClient(
                     endpoint: server.endpoint,
                     configuration: .init(maximumFrameSize: 1024),

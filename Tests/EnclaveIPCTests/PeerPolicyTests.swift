@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import NIOCore
 import Testing
 
@@ -11,7 +12,7 @@ struct PeerPolicyTests {
         _ body: @Sendable (KeyServiceClient) async throws -> T
     ) async throws -> T {
         try await withTemporaryDirectory { directory in
-            try await withServer(try Endpoint.unix(path: directory + "/ks.sock"), handler: EchoHandler(teeID: try digest(8)), policy: policy) { server in
+            try await withServer(try Endpoint.unix(path: directory + "/ks.sock"), handler: EchoHandler(teeID: try makeTEEID(8)), policy: policy) { server in
                 let keys = KeyServiceClient(endpoint: server.endpoint, logger: quietLogger)
                 return try await withRunningClient(keys, body)
             }
@@ -76,7 +77,7 @@ struct PeerPolicyTests {
             let secrets = try await keys.providerSecrets()
             #expect(!secrets.apiKeys.isEmpty)
 
-            let certificateHash = try digest(2)
+            let certificateHash = try digest(2).bytes
             let nonce = try AttestationNonce(randomBytes(20))
             let refusals = [
                 await outcome { () async throws(KeyServiceClientError) in try await keys.registerTLSCertificate(sha256: certificateHash) },
@@ -99,9 +100,9 @@ struct PeerPolicyTests {
     func tlsFrontClass() async throws {
         let front = PeerPolicy(classesByUID: [getuid(): [.tlsFront]])
         try await withUnixServer(policy: front) { keys in
-            try await keys.registerTLSCertificate(sha256: try digest(2))
+            try await keys.registerTLSCertificate(sha256: try digest(2).bytes)
             let key = try await keys.publicKey()
-            #expect(key.teeID == (try digest(8)))
+            #expect(key.teeID == (try makeTEEID(8)))
             let hash = try digest(1)
             let signResult = await outcome { () async throws(KeyServiceClientError) in
                 try await keys.signInference(requestHash: hash, outputHash: hash)
@@ -118,14 +119,14 @@ struct PeerPolicyTests {
     func tcpPolicy() async throws {
         let unixOnly = PeerPolicy(classesByUID: [getuid(): Set(PeerClass.allCases)])
         let endpoint = try Endpoint(parsing: "tcp://127.0.0.1:0")
-        try await withServer(endpoint, handler: EchoHandler(teeID: try digest(9)), policy: unixOnly) { server in
+        try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(9)), policy: unixOnly) { server in
             try await withRunningClient(KeyServiceClient(endpoint: server.endpoint, logger: quietLogger)) { keys in
                 let result = await outcome { () async throws(KeyServiceClientError) in try await keys.ready() }
                 #expect(result.errorCode == .forbidden)
             }
         }
         let devLoopback = PeerPolicy(classesByUID: [:], unidentifiedPeerClasses: [.supervisor])
-        try await withServer(endpoint, handler: EchoHandler(teeID: try digest(9)), policy: devLoopback) { server in
+        try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(9)), policy: devLoopback) { server in
             try await withRunningClient(KeyServiceClient(endpoint: server.endpoint, logger: quietLogger)) { keys in
                 let ready = try await keys.ready()
                 #expect(ready)

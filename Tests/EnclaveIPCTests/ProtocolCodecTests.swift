@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import NIOCore
 import Testing
 
@@ -20,7 +21,7 @@ struct ProtocolCodecTests {
             .ohttpOpen(encapsulatedRequest: randomBytes(512 * 1024)),
             .providerSecrets,
             .injectSecrets(envelope: randomBytes(300)),
-            .registerTLSCertificate(sha256: try digest(0x03)),
+            .registerTLSCertificate(sha256: try digest(0x03).bytes),
             .health,
             .ready,
         ]
@@ -28,8 +29,11 @@ struct ProtocolCodecTests {
 
     static func sampleResponses() throws -> [KeyServiceResponse] {
         [
-            .publicKey(PublicKeyInfo(spkiDER: randomBytes(294), pem: "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n", teeID: try digest(9))),
-            .signInference(InferenceSignature(timestamp: UInt64.max, signature: randomBytes(256))),
+            .publicKey(PublicKeyInfo(spkiDER: randomBytes(294), pem: "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n", teeID: try makeTEEID(9))),
+            .signInference(TEESignature(
+                requestHash: try digest(1), outputHash: try digest(2), timestamp: UInt64.max,
+                signature: randomBytes(256), teeID: try makeTEEID(3)
+            )),
             .signRecord(RecordSignature(messageHash: try digest(4), signature: randomBytes(256))),
             .attest(document: randomBytes(4500)),
             .ohttpConfigs([
@@ -48,7 +52,7 @@ struct ProtocolCodecTests {
             .providerSecrets(ProviderSecrets(apiKeys: ["openai": "sk-1", "x_ai-2": "k"])),
             .injectSecrets(InjectedSecrets(providers: ["anthropic", "openai"])),
             .registerTLSCertificate,
-            .health(KeyServiceHealth(teeID: try digest(5), teeEnabled: true, providers: [], uptimeSeconds: 12)),
+            .health(KeyServiceHealth(teeID: try makeTEEID(5), teeEnabled: true, providers: [], uptimeSeconds: 12)),
             .ready(false),
             .ready(true),
         ] + KeyServiceError.Code.allCases.map { .failure(KeyServiceError($0, "because \($0)")) }
@@ -221,16 +225,17 @@ struct ProtocolCodecTests {
 
     // MARK: - Values
 
-    @Test("digests and nonces check their length at construction")
+    @Test("nonces check their length at construction; certificate hashes on decode")
     func valueTypes() throws {
-        #expect(throws: KeyServiceProtocolError(.invalidLength(field: "digest", expected: 32...32, actual: 33))) {
-            try Digest32(randomBytes(33))
-        }
         #expect(throws: KeyServiceProtocolError(.invalidLength(field: "nonce", expected: 20...64, actual: 0))) {
             try AttestationNonce([])
         }
-        #expect(try digest(0xAB).description == "0x" + String(repeating: "ab", count: 32))
-        #expect(try Digest32([0x0F] + Array(repeating: 0, count: 31)).description.hasPrefix("0x0f00"))
+        let short = Data(count: 31).base64EncodedString()
+        #expect(
+            requestProblem(#"{"id":3,"type":"registerTLSCertificate","sha256":"\#(short)"}"#)
+                == KeyServiceProtocolError(id: 3, .invalidLength(field: "sha256", expected: 32...32, actual: 31))
+        )
+        #expect(try makeTEEID(0xAB).description == "0x" + String(repeating: "ab", count: 32))
     }
 
     @Test("secret-bearing values redact themselves in descriptions")

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import Logging
 import NIOCore
 import Synchronization
@@ -21,8 +22,19 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 
 let quietLogger = Logger(label: "enclave-ipc-tests") { _ in SwiftLogNoOpLogHandler() }
 
-func digest(_ fill: UInt8) throws -> Digest32 {
-    try Digest32(Array(repeating: fill, count: 32))
+struct WrongDigestLength: Error {}
+
+func keccak(_ bytes: [UInt8]) throws -> Keccak256Digest {
+    guard let digest = Keccak256Digest(bytes: bytes) else { throw WrongDigestLength() }
+    return digest
+}
+
+func digest(_ fill: UInt8) throws -> Keccak256Digest {
+    try keccak(Array(repeating: fill, count: 32))
+}
+
+func makeTEEID(_ fill: UInt8) throws -> TEEID {
+    TEEID(digest: try digest(fill))
 }
 
 func randomBytes(_ count: Int) -> [UInt8] {
@@ -32,35 +44,41 @@ func randomBytes(_ count: Int) -> [UInt8] {
 /// A key-service stand-in whose every answer is derived from the request, so a test can tell
 /// that each response belongs to its own request.
 struct EchoHandler: KeyServiceHandler {
-    let teeID: Digest32
+    let teeID: TEEID
     /// How long `health()` takes; tests use it to hold a request in flight.
     var healthDelay: Duration = .zero
     let concurrency = ConcurrencyProbe()
 
-    init(teeID: Digest32, healthDelay: Duration = .zero) {
+    init(teeID: TEEID, healthDelay: Duration = .zero) {
         self.teeID = teeID
         self.healthDelay = healthDelay
     }
 
     func publicKey() async throws(KeyServiceError) -> PublicKeyInfo {
-        PublicKeyInfo(spkiDER: teeID.bytes + [0x30], pem: "PEM for \(teeID)", teeID: teeID)
+        PublicKeyInfo(spkiDER: teeID.digest.bytes + [0x30], pem: "PEM for \(teeID)", teeID: teeID)
     }
 
     /// Signature = requestHash ‖ outputHash; sleeps `outputHash[0]` ms so concurrent calls
     /// finish out of order.
-    func signInference(requestHash: Digest32, outputHash: Digest32) async throws(KeyServiceError) -> InferenceSignature {
+    func signInference(requestHash: Keccak256Digest, outputHash: Keccak256Digest) async throws(KeyServiceError) -> TEESignature {
         await concurrency.enter()
         try? await Task.sleep(for: .milliseconds(Int(outputHash.bytes[0])))
         await concurrency.leave()
-        return InferenceSignature(timestamp: UInt64(requestHash.bytes[0]), signature: requestHash.bytes + outputHash.bytes)
+        return TEESignature(
+            requestHash: requestHash,
+            outputHash: outputHash,
+            timestamp: UInt64(requestHash.bytes[0]),
+            signature: requestHash.bytes + outputHash.bytes,
+            teeID: teeID
+        )
     }
 
     func signRecord(_ record: SignableRecord) async throws(KeyServiceError) -> RecordSignature {
         switch record {
         case .heartbeat(let timestamp):
-            return RecordSignature(messageHash: teeID, signature: Array(String(timestamp).utf8))
+            return RecordSignature(messageHash: teeID.digest, signature: Array(String(timestamp).utf8))
         case .ohttpConfig(let config):
-            return RecordSignature(messageHash: teeID, signature: config.publicKey)
+            return RecordSignature(messageHash: teeID.digest, signature: config.publicKey)
         }
     }
 
@@ -102,8 +120,8 @@ struct EchoHandler: KeyServiceHandler {
         }
     }
 
-    func registerTLSCertificate(sha256: Digest32) async throws(KeyServiceError) {
-        guard sha256 != teeID else { throw KeyServiceError(.malformed, "that is the tee id, not a certificate hash") }
+    func registerTLSCertificate(sha256: [UInt8]) async throws(KeyServiceError) {
+        guard sha256 != teeID.digest.bytes else { throw KeyServiceError(.malformed, "that is the tee id, not a certificate hash") }
     }
 
     func health() async throws(KeyServiceError) -> KeyServiceHealth {

@@ -1,3 +1,4 @@
+import GatewayCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -73,10 +74,16 @@ public final class KeyServiceClient: Sendable {
         try await call(.publicKey) { if case .publicKey(let value) = $0 { value } else { nil } }
     }
 
-    public func signInference(requestHash: Digest32, outputHash: Digest32) async throws(KeyServiceClientError) -> InferenceSignature {
-        try await call(.signInference(requestHash: requestHash, outputHash: outputHash)) {
+    public func signInference(requestHash: Keccak256Digest, outputHash: Keccak256Digest) async throws(KeyServiceClientError) -> TEESignature {
+        let signature = try await call(.signInference(requestHash: requestHash, outputHash: outputHash)) {
             if case .signInference(let value) = $0 { value } else { nil }
         }
+        // The response repeats the hashes so callers attach exactly what was signed; a response
+        // for other hashes (a confused or hostile peer) must never reach a client.
+        guard signature.requestHash == requestHash, signature.outputHash == outputHash else {
+            throw .invalidResponse(.signInference, reason: "the signature covers other hashes than the ones sent")
+        }
+        return signature
     }
 
     public func signRecord(_ record: SignableRecord) async throws(KeyServiceClientError) -> RecordSignature {
@@ -106,7 +113,8 @@ public final class KeyServiceClient: Sendable {
         try await call(.injectSecrets(envelope: envelope)) { if case .injectSecrets(let value) = $0 { value } else { nil } }
     }
 
-    public func registerTLSCertificate(sha256: Digest32) async throws(KeyServiceClientError) {
+    /// `sha256`: SHA-256 of the certificate DER, 32 bytes (the key service refuses other lengths).
+    public func registerTLSCertificate(sha256: [UInt8]) async throws(KeyServiceClientError) {
         try await call(.registerTLSCertificate(sha256: sha256)) {
             if case .registerTLSCertificate = $0 { () } else { nil }
         }

@@ -27,8 +27,9 @@ public enum UnixSocketError: Error, Hashable, Sendable, CustomStringConvertible 
 }
 
 /// The filesystem side of a listening Unix socket: clearing a stale file before bind, fixing
-/// the mode, and removing the file again when the listener closes.
-enum UnixSocketFile {
+/// the mode, and removing the file again when the listener closes. `removeStale` is public for
+/// servers that bind Unix sockets through another library (the worker's HTTP server).
+public enum UnixSocketFile {
     /// Identifies one socket file, so cleanup never deletes a file a newer server put at the path.
     struct Identity: Hashable, Sendable {
         let device: UInt64
@@ -39,7 +40,7 @@ enum UnixSocketFile {
     /// crashed server). A probe `connect` tells stale from live: a live server answers, a stale
     /// file gives ECONNREFUSED. Regular files, directories and symlinks are refused, never
     /// removed, so a wrong path cannot delete data.
-    static func removeStale(at path: String) throws(UnixSocketError) {
+    public static func removeStale(at path: String) throws(UnixSocketError) {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT { return }

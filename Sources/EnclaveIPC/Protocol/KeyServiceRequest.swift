@@ -1,16 +1,18 @@
+import GatewayCore
+
 /// One key-service request. Callers never build these directly: `KeyServiceClient` has a
 /// method per operation and the server hands each case to the matching `KeyServiceHandler`
 /// method.
 enum KeyServiceRequest: Hashable, Sendable {
     case publicKey
-    case signInference(requestHash: Digest32, outputHash: Digest32)
+    case signInference(requestHash: Keccak256Digest, outputHash: Keccak256Digest)
     case signRecord(SignableRecord)
     case attest(nonce: AttestationNonce)
     case ohttpConfigs
     case ohttpOpen(encapsulatedRequest: [UInt8])
     case providerSecrets
     case injectSecrets(envelope: [UInt8])
-    case registerTLSCertificate(sha256: Digest32)
+    case registerTLSCertificate(sha256: [UInt8])
     case health
     case ready
 
@@ -52,7 +54,7 @@ enum KeyServiceRequest: Hashable, Sendable {
         case .health: self = .health
         case .ready: self = .ready
         case .signInference:
-            self = .signInference(requestHash: try reader.digest("requestHash"), outputHash: try reader.digest("outputHash"))
+            self = .signInference(requestHash: try reader.keccak("requestHash"), outputHash: try reader.keccak("outputHash"))
         case .signRecord:
             self = .signRecord(try SignableRecord(domain: try reader.string("domain", maximumBytes: 64), from: reader))
         case .attest:
@@ -62,7 +64,7 @@ enum KeyServiceRequest: Hashable, Sendable {
         case .injectSecrets:
             self = .injectSecrets(envelope: try reader.bytes("envelope", length: Limits.injectionEnvelope))
         case .registerTLSCertificate:
-            self = .registerTLSCertificate(sha256: try reader.digest("sha256"))
+            self = .registerTLSCertificate(sha256: try reader.sha256("sha256"))
         }
     }
 
@@ -82,7 +84,7 @@ enum KeyServiceRequest: Hashable, Sendable {
         case .injectSecrets(let envelope):
             try writer.write(bytes: envelope, "envelope")
         case .registerTLSCertificate(let sha256):
-            try writer.write(bytes: sha256.bytes, "sha256")
+            try writer.write(bytes: sha256, "sha256")
         }
     }
 }

@@ -1,7 +1,9 @@
+import GatewayCore
+
 /// One key-service response: the success payload of the request's operation, or a typed error.
-enum KeyServiceResponse: Hashable, Sendable {
+enum KeyServiceResponse: Equatable, Sendable {
     case publicKey(PublicKeyInfo)
-    case signInference(InferenceSignature)
+    case signInference(TEESignature)
     case signRecord(RecordSignature)
     case attest(document: [UInt8])
     case ohttpConfigs([OHTTPKeyConfig])
@@ -39,7 +41,7 @@ enum KeyServiceResponse: Hashable, Sendable {
         guard let operation = KeyServiceOperation(rawValue: type) else { return nil }
         switch operation {
         case .publicKey: return PublicKeyInfo.fields
-        case .signInference: return InferenceSignature.fields
+        case .signInference: return TEESignature.wireFields
         case .signRecord: return RecordSignature.fields
         case .attest: return ["document"]
         case .ohttpConfigs: return ["configs"]
@@ -64,7 +66,7 @@ enum KeyServiceResponse: Hashable, Sendable {
         guard let operation = KeyServiceOperation(rawValue: type) else { throw KeyServiceProtocolError(.unknownType(type)) }
         switch operation {
         case .publicKey: self = .publicKey(try PublicKeyInfo(from: reader))
-        case .signInference: self = .signInference(try InferenceSignature(from: reader))
+        case .signInference: self = .signInference(try TEESignature(from: reader))
         case .signRecord: self = .signRecord(try RecordSignature(from: reader))
         case .attest: self = .attest(document: try reader.bytes("document", length: Limits.attestationDocument))
         case .ohttpConfigs:

@@ -1,3 +1,5 @@
+import GatewayCore
+
 /// What the key service does; `KeyServiceServer` decodes requests, enforces the `PeerPolicy`
 /// and calls one method per operation. The key-service executable implements it over the real
 /// keys; tests implement it in-process.
@@ -10,7 +12,7 @@ public protocol KeyServiceHandler: Sendable {
 
     /// Takes the timestamp from the key service's own clock and signs the preimage it builds
     /// from the two hashes; never signs caller-chosen bytes.
-    func signInference(requestHash: Digest32, outputHash: Digest32) async throws(KeyServiceError) -> InferenceSignature
+    func signInference(requestHash: Keccak256Digest, outputHash: Keccak256Digest) async throws(KeyServiceError) -> TEESignature
 
     func signRecord(_ record: SignableRecord) async throws(KeyServiceError) -> RecordSignature
 
@@ -29,7 +31,9 @@ public protocol KeyServiceHandler: Sendable {
     /// `malformed` for an envelope that does not parse (ARCHITECTURE §5.3).
     func injectSecrets(envelope: [UInt8]) async throws(KeyServiceError) -> InjectedSecrets
 
-    func registerTLSCertificate(sha256: Digest32) async throws(KeyServiceError)
+    /// `sha256` is the SHA-256 of the TLS certificate DER tls-front serves (32 bytes, checked on
+    /// decode); it becomes the first `user_data` entry of every attestation document.
+    func registerTLSCertificate(sha256: [UInt8]) async throws(KeyServiceError)
 
     func health() async throws(KeyServiceError) -> KeyServiceHealth
 
