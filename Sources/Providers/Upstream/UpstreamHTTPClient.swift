@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import GatewayCore
+import Logging
+import NIOCore
+
+/// The one HTTP client the adapters share: connection pooling, timeouts and the egress proxy.
+///
+/// Cancellation is structural: the stream's consumer going away (client disconnect) cancels the
+/// task that runs the request, which makes AsyncHTTPClient close the upstream connection.
+public final class UpstreamHTTPClient: Sendable {
+    let configuration: UpstreamConfiguration
+    private let client: HTTPClient
+    private let logger: Logger
+
+    public init(configuration: UpstreamConfiguration = UpstreamConfiguration(), logger: Logger = Logger(label: "providers.upstream")) {
+        self.configuration = configuration
+        self.logger = logger
+        var config = HTTPClient.Configuration(
+            timeout: .init(connect: TimeAmount(configuration.connectTimeout), read: TimeAmount(configuration.readTimeout)),
+            proxy: configuration.proxy.map { .server(host: $0.host, port: $0.port) })
+        config.redirectConfiguration = .disallow
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }
+
+    /// Must be called before the client is released.
+    public func shutdown() async throws { try await client.shutdown() }
+
+    /// Sends `request` and decodes its event stream. Errors are always ``ProviderError``s.
+    func stream<Decoder: UpstreamStreamDecoder>(
+        _ request: UpstreamRequest, provider: ProviderKind, decoder: Decoder
+    ) -> AsyncThrowingStream<CompletionEvent, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: CompletionEvent.self)
+        let task = Task {
+            do {
+                try await run(request, provider: provider, decoder: decoder) { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: Self.classify(error))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    private func run<Decoder: UpstreamStreamDecoder>(
+        _ request: UpstreamRequest, provider: ProviderKind, decoder: Decoder, yield: (CompletionEvent) -> Void
+    ) async throws {
+        var httpRequest = HTTPClientRequest(url: request.url)
+        httpRequest.method = .POST
+        httpRequest.headers.add(name: "content-type", value: "application/json")
+        httpRequest.headers.add(name: "accept", value: "text/event-stream")
+        for (name, value) in request.headers { httpRequest.headers.add(name: name, value: value) }
+        httpRequest.body = .bytes(request.body)
+
+        let response = try await client.execute(httpRequest, timeout: TimeAmount(configuration.requestDeadline))
+        guard (200..<300).contains(response.status.code) else {
+            logger.warning("upstream refused the request", metadata: ["provider": "\(provider.name)", "status": "\(response.status.code)"])
+            if response.status.code == 429 {
+                throw ProviderError.rateLimited(retryAfter: response.headers.first(name: "retry-after"))
+            }
+            let body = try? await response.body.collect(upTo: 64 << 10)
+            throw ProviderError.upstreamStatus(code: Int(response.status.code), message: Self.errorMessage(body, status: response.status.code, reason: response.status.reasonPhrase))
+        }
+        var decoder = decoder
+        var parser = SSEParser(maxEventBytes: configuration.maxEventBytes)
+        reading: for try await buffer in response.body {
+            for event in try parser.feed(buffer.readableBytesView) {
+                for completionEvent in try decoder.decode(event) { yield(completionEvent) }
+                if decoder.isComplete { break reading }
+            }
+        }
+        if !decoder.isComplete, let event = parser.finish() {
+            for completionEvent in try decoder.decode(event) { yield(completionEvent) }
+        }
+        for completionEvent in try decoder.finish() { yield(completionEvent) }
+    }
+
+    /// The provider's own message from an error body (`{"error":{"message"}}` for OpenAI,
+    /// Anthropic and Gemini alike), else the status line.
+    static func errorMessage(_ body: ByteBuffer?, status: UInt, reason: String) -> String {
+        if let body, var value = try? JSONParser().parse(body.readableBytesView) {
+            if let first = value.arrayValue?.first { value = first }
+            if let message = value["error"]?["message"]?.stringValue ?? value["error"]?.stringValue ?? value["message"]?.stringValue {
+                return message
+            }
+        }
+        return "\(status) \(reason)"
+    }
+
+    static func classify(_ error: any Error) -> ProviderError {
+        switch error {
+        case let error as ProviderError: return error
+        case let error as SSEParseError: return .malformedUpstream(reason: error.description)
+        case is CancellationError: return .cancelled
+        case let error as HTTPClientError:
+            switch error {
+            case .cancelled: return .cancelled
+            case .readTimeout, .connectTimeout, .deadlineExceeded, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+                return .timeout
+            default: return Task.isCancelled ? .cancelled : .unreachable(reason: "\(error)")
+            }
+        default: return Task.isCancelled ? .cancelled : .unreachable(reason: "\(error)")
+        }
+    }
+}
