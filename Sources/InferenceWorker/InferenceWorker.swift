@@ -1,14 +1,113 @@
 import ArgumentParser
+import EnclaveIPC
+import Logging
+import Providers
+import WorkerKit
 
 @main
 struct InferenceWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inference-worker",
-        abstract: "The OpenAI- and Anthropic-compatible inference API, signed through key-service."
+        abstract: "The OpenAI- and Anthropic-compatible inference API, signed through key-service.",
+        discussion: """
+            Serves HTTP/1.1 on a Unix socket for tls-front. Holds no key: every answer is signed by \
+            key-service, and provider API keys are fetched from it per request. On SIGTERM it stops \
+            accepting and finishes in-flight requests, streams included.
+            """
     )
 
+    @Option(help: "The worker's socket, e.g. unix:///run/enclave/worker-1.sock.")
+    var listen: String
+
+    @Option(name: .customLong("key-service"), help: "The key service, e.g. unix:///run/enclave/key.sock.")
+    var keyService: String
+
+    @Flag(help: "Dev mode (set by the supervisor); upstream providers are reached directly, without --egress-proxy.")
+    var dev = false
+
+    @Option(name: .customLong("local-token-delay-ms"), help: "Delay between the local model's streamed tokens (demos and tests).")
+    var localTokenDelayMilliseconds: Int = 0
+
+    @Option(name: .customLong("egress-proxy"), help: "HTTP CONNECT proxy for upstream calls (in the enclave: 127.0.0.1:3128).")
+    var egressProxy: String?
+
+    @Option(
+        name: .customLong("base-url"),
+        help: "Override a provider's API base URL, e.g. openai=http://127.0.0.1:9000/v1 (repeatable; providers: \(BaseURLOverride.names))."
+    )
+    var baseURLs: [String] = []
+
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 above).")
+    var maximumBody: Int = 32 * 1024 * 1024
+
+    func validate() throws {
+        guard (0...10_000).contains(localTokenDelayMilliseconds) else {
+            throw ValidationError("--local-token-delay-ms must be 0-10000, got \(localTokenDelayMilliseconds)")
+        }
+        guard maximumBody > 0 else { throw ValidationError("--max-body must be positive") }
+    }
+
     func run() async throws {
-        print("inference-worker: not available in this build yet; see README.md for what runs today.")
-        throw ExitCode(1)
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let configuration: InferenceWorker.Configuration
+        do {
+            configuration = try makeConfiguration()
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        try await InferenceWorker(configuration: configuration).run()
+    }
+
+    private func makeConfiguration() throws -> InferenceWorker.Configuration {
+        guard case .unix(let path) = try Endpoint(parsing: listen).address else {
+            throw ValidationError("--listen must be a unix:// endpoint (tls-front reaches workers over Unix sockets)")
+        }
+        var urls = ProviderBaseURLs.production
+        for entry in baseURLs { try BaseURLOverride(parsing: entry).apply(to: &urls) }
+        var upstream = UpstreamConfiguration()
+        if let egressProxy {
+            guard let proxy = EgressProxy(egressProxy) else {
+                throw ValidationError("--egress-proxy \(egressProxy): expected host:port, e.g. 127.0.0.1:3128")
+            }
+            upstream.proxy = proxy
+        }
+        return InferenceWorker.Configuration(
+            socketPath: path,
+            keyService: try Endpoint(parsing: keyService),
+            localTokenDelay: .milliseconds(localTokenDelayMilliseconds),
+            maximumBodyBytes: maximumBody,
+            registry: ModelRegistry(baseURLs: urls),
+            upstream: upstream
+        )
+    }
+}
+
+/// One `--base-url provider=URL`.
+struct BaseURLOverride {
+    static let names = "openai, anthropic, google, x-ai, bytedance"
+
+    let provider: String
+    let url: String
+
+    init(parsing text: String) throws {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, parts[1].hasPrefix("http://") || parts[1].hasPrefix("https://") else {
+            throw ValidationError("--base-url \(text): expected PROVIDER=http(s)://…, e.g. openai=http://127.0.0.1:9000/v1")
+        }
+        provider = parts[0]
+        url = parts[1].hasSuffix("/") ? String(parts[1].dropLast()) : parts[1]
+    }
+
+    func apply(to urls: inout ProviderBaseURLs) throws {
+        switch provider {
+        case "openai": urls.openAI = url
+        case "anthropic": urls.anthropic = url
+        case "google": urls.google = url
+        case "x-ai": urls.xAI = url
+        case "bytedance": urls.byteDance = url
+        default: throw ValidationError("--base-url: unknown provider '\(provider)'; providers are \(Self.names)")
+        }
     }
 }

@@ -1,0 +1,142 @@
+import GatewayCore
+import Hummingbird
+import InferenceAPI
+import Logging
+import NIOCore
+
+/// The worker's HTTP routes (ARCHITECTURE §4, the rows served by a worker).
+struct WorkerRoutes: Sendable {
+    let endpoint: InferenceEndpoint
+    let identity: IdentityCell
+    let maximumBodyBytes: Int
+    let logger: Logger
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestLogMiddleware(logger: logger))
+        router.get("health") { _, _ in
+            guard let identity = identity.current else {
+                return Self.response(.json(status: 503, body: Array(#"{"status":"starting"}"#.utf8)))
+            }
+            let body = JSONWriter.serialize(["status": "ok", "tee_id": .string(identity.teeID.description)], style: .compact)
+            return Self.response(.json(status: 200, body: body))
+        }
+        router.get("signing-key") { _, _ in try await withIdentity { try $0.signingKeyBody() } }
+        router.get("v1/ohttp/config") { _, _ in try await withIdentity { try $0.ohttpConfigBody() } }
+        router.get(".well-known/ohttp-gateway") { _, _ in
+            guard let identity = identity.current else { return Self.notReady(.openAI) }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/ohttp-keys"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: identity.ohttpKeyConfigList))
+            )
+        }
+        router.get("v1/models") { _, _ in Self.response(.json(status: 200, body: modelsBody())) }
+        router.post("v1/chat/completions") { request, _ in try await inference(.chatCompletions, request) }
+        router.post("v1/completions") { request, _ in try await inference(.completions, request) }
+        router.post("v1/messages") { request, _ in try await inference(.messages, request) }
+        router.post("v1/messages/count_tokens") { request, _ in
+            switch try await body(of: request, dialect: .anthropic) {
+            case .success(let body): Self.response(endpoint.countTokens(body: body))
+            case .failure(let error): Self.response(.json(error, .anthropic))
+            }
+        }
+        return router
+    }
+
+    private func withIdentity(_ body: (SigningIdentity) throws -> [UInt8]) async throws -> Response {
+        guard let identity = identity.current else { return Self.notReady(.openAI) }
+        return Self.response(.json(status: 200, body: try body(identity)))
+    }
+
+    private func inference(_ route: InferenceRequest.Route, _ request: Request) async throws -> Response {
+        let dialect: APIDialect = route == .messages ? .anthropic : .openAI
+        guard identity.current != nil else { return Self.notReady(dialect) }
+        switch try await body(of: request, dialect: dialect) {
+        case .success(let body): return Self.response(await endpoint.respond(route: route, body: body))
+        case .failure(let error): return Self.response(.json(error, dialect))
+        }
+    }
+
+    /// The body, refused with 415 when it declares a non-JSON type and 413 past the limit (by
+    /// `content-length` before reading, or while reading a chunked body).
+    private func body(of request: Request, dialect: APIDialect) async throws -> Result<[UInt8], APIError> {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            return .failure(.unsupportedMediaType(contentType))
+        }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maximumBodyBytes {
+            return .failure(.bodyTooLarge(limit: maximumBodyBytes))
+        }
+        var bytes: [UInt8] = []
+        for try await chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= maximumBodyBytes else {
+                return .failure(.bodyTooLarge(limit: maximumBodyBytes))
+            }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return .success(bytes)
+    }
+
+    /// `GET /v1/models` in OpenAI's list shape.
+    private func modelsBody() -> [UInt8] {
+        let models: [JSONValue] = endpoint.registry.modelIDs.map { id in
+            let owner = (try? endpoint.registry.route(for: id).provider.name) ?? "unknown"
+            return ["id": .string(id), "object": "model", "created": 0, "owned_by": .string(owner)]
+        }
+        return JSONWriter.serialize(["object": "list", "data": .array(models)], style: .compact)
+    }
+
+    private static func notReady(_ dialect: APIDialect) -> Response {
+        response(.json(.unavailable("the worker is starting: it has not reached key-service yet", retryAfterSeconds: 1), dialect))
+    }
+
+    static func response(_ reply: WorkerReply) -> Response {
+        switch reply {
+        case .json(let status, let body, let retryAfterSeconds):
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+            return Response(
+                status: HTTPResponse.Status(code: status),
+                headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+            )
+        case .eventStream(let frames):
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody(asyncSequence: frames.map { ByteBuffer(bytes: $0) })
+            )
+        }
+    }
+}
+
+/// One line per request: method, path, status, duration (health checks at debug). Never bodies,
+/// headers or keys.
+/// Unknown routes become the OpenAI-shaped 404 instead of Hummingbird's empty one.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+            let apiError: APIError = error.status == .notFound
+                ? .unknownPath(method: request.method.rawValue, path: request.uri.path)
+                : .methodNotAllowed(method: request.method.rawValue, path: request.uri.path, allowed: ["GET", "POST"])
+            response = WorkerRoutes.response(.json(apiError, .openAI))
+        }
+        let elapsed = ContinuousClock.now - started
+        // tls-front and the supervisor poll /health every second; only real traffic is info.
+        logger.log(
+            level: request.uri.path == "/health" ? .debug : .info,
+            "request",
+            metadata: [
+                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            ]
+        )
+        return response
+    }
+}
