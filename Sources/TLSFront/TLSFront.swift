@@ -1,4 +1,14 @@
 import ArgumentParser
+import Dispatch
+import EnclaveIPC
+import Logging
+import TLSFrontKit
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 @main
 struct TLSFrontCommand: AsyncParsableCommand {
@@ -7,8 +17,76 @@ struct TLSFrontCommand: AsyncParsableCommand {
         abstract: "Terminates TLS inside the enclave, serves /enclave/*, routes the rest to the worker pool."
     )
 
+    @Option(help: "Where to accept HTTPS: tcp://127.0.0.1:8443 (dev) or vsock://4294967295:443 (enclave, any CID).")
+    var listen: String
+
+    @Option(name: .customLong("key-service"), help: "The key service, e.g. unix:///run/enclave/key.sock.")
+    var keyService: String
+
+    @Option(help: "Comma-separated worker endpoints, e.g. unix:///run/enclave/worker-1.sock,unix:///run/enclave/worker-2.sock.")
+    var workers: String = ""
+
+    @Option(help: "Control socket the supervisor uses to change the worker set (unix://…).")
+    var control: String?
+
+    @Option(name: .customLong("san"), help: "Subject alternative name for the certificate (repeatable; default localhost and 127.0.0.1).")
+    var subjectAlternativeNames: [String] = []
+
+    @Flag(name: .customLong("proxy-protocol"), help: "Expect a PROXY protocol v2 header before TLS (host-proxy sends one).")
+    var proxyProtocol = false
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds to wait for a worker's response head (504 after).")
+    var requestTimeout: Int = 120
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle client connection is closed.")
+    var idleTimeout: Int = 60
+
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 above).")
+    var maximumBody: Int = 32 * 1024 * 1024
+
+    @Option(name: .customLong("certificate-out"), help: "Also write the generated certificate (PEM) here, for curl --cacert in dev.")
+    var certificateOutput: String?
+
     func run() async throws {
-        print("tls-front: not available in this build yet; see README.md for what runs today.")
-        throw ExitCode(1)
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "tls-front")
+        let front: TLSFront
+        do {
+            let configuration = TLSFrontConfiguration(
+                listen: try Endpoint(parsing: listen),
+                keyService: try Endpoint(parsing: keyService),
+                workers: try workers.split(separator: ",").map { try Endpoint(parsing: String($0)) },
+                control: try control.map { try Endpoint(parsing: $0) },
+                subjectAlternativeNames: subjectAlternativeNames.isEmpty ? ["localhost", "127.0.0.1"] : subjectAlternativeNames,
+                proxyProtocol: proxyProtocol,
+                requestTimeout: .seconds(requestTimeout),
+                idleTimeout: .seconds(idleTimeout),
+                maximumBodyBytes: maximumBody
+            )
+            front = try TLSFront(configuration: configuration, logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let certificateOutput {
+            try front.certificate.pem.write(toFile: certificateOutput)
+        }
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { front.shutdown() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        try await front.run()
+        logger.info("tls-front stopped")
+    }
+}
+
+extension String {
+    fileprivate func write(toFile path: String) throws {
+        guard let file = fopen(path, "w") else { throw ValidationError("cannot write \(path): errno \(errno)") }
+        defer { fclose(file) }
+        guard fputs(self, file) >= 0 else { throw ValidationError("cannot write \(path): errno \(errno)") }
     }
 }

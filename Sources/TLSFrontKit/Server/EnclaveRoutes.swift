@@ -1,0 +1,163 @@
+import EnclaveIPC
+import Foundation
+import Hummingbird
+import Logging
+
+/// The endpoints tls-front answers itself (ARCHITECTURE §4): `/health`, `/enclave/ready`,
+/// `/enclave/attestation` and `POST /v1/keys`. Everything else goes to the workers.
+struct EnclaveRoutes: Sendable {
+    let keys: KeyServiceClient
+    let pool: WorkerPool
+    let version: String
+    let logger: Logger
+
+    /// Injection envelopes are small JSON; the key-service frame limit is 1 MiB.
+    static let maximumInjectionBytes = 512 * 1024
+
+    /// The response for a local route, or nil when the path belongs to the workers.
+    func response(to request: inout Request) async -> Response? {
+        switch (request.method, request.uri.path) {
+        case (.get, "/health"): return await health()
+        case (.get, "/enclave/ready"): return await ready()
+        case (.get, "/enclave/attestation"):
+            return await attestation(nonce: request.uri.queryParameters["nonce"].map(String.init))
+        case (.post, "/v1/keys"): return await injectSecrets(&request)
+        case (_, "/health"), (_, "/enclave/ready"), (_, "/enclave/attestation"), (_, "/v1/keys"):
+            return FrontResponse.error(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path)", type: "invalid_request_error")
+        default: return nil
+        }
+    }
+
+    private struct HealthBody: Encodable {
+        struct Workers: Encodable {
+            let ready: Int
+            let total: Int
+        }
+
+        let status: String
+        let version: String
+        let teeEnabled: Bool?
+        let teeID: String?
+        let workers: Workers
+        let providers: [String]
+        let uptimeSeconds: UInt64?
+
+        enum CodingKeys: String, CodingKey {
+            case status, version, workers, providers
+            case teeEnabled = "tee_enabled"
+            case teeID = "tee_id"
+            case uptimeSeconds = "uptime_seconds"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(status, forKey: .status)
+            try container.encode(version, forKey: .version)
+            try container.encode(teeEnabled, forKey: .teeEnabled)
+            try container.encode(teeID, forKey: .teeID)
+            try container.encode(workers, forKey: .workers)
+            try container.encode(providers, forKey: .providers)
+            try container.encode(uptimeSeconds, forKey: .uptimeSeconds)
+        }
+    }
+
+    /// `ok` with the key service up and a worker ready; `degraded` (still 200: the enclave
+    /// identity is there) with no ready worker; 503 `unavailable` when the key service does not
+    /// answer, with the tee fields null rather than guessed.
+    private func health() async -> Response {
+        let readiness = pool.readiness
+        let workers = HealthBody.Workers(ready: readiness.ready, total: readiness.total)
+        do {
+            let keyService = try await keys.health()
+            return FrontResponse.json(
+                .ok,
+                HealthBody(
+                    status: readiness.ready > 0 ? "ok" : "degraded",
+                    version: version,
+                    teeEnabled: keyService.teeEnabled,
+                    teeID: keyService.teeID.description,
+                    workers: workers,
+                    providers: keyService.providers,
+                    uptimeSeconds: keyService.uptimeSeconds
+                )
+            )
+        } catch {
+            logger.warning("key service health failed", metadata: ["error": "\(error)"])
+            return FrontResponse.json(
+                .serviceUnavailable,
+                HealthBody(
+                    status: "unavailable", version: version, teeEnabled: nil, teeID: nil, workers: workers,
+                    providers: [], uptimeSeconds: nil
+                )
+            )
+        }
+    }
+
+    private struct ReadyBody: Encodable {
+        let ready: Bool
+        let reason: String?
+    }
+
+    private func ready() async -> Response {
+        let keyServiceReady: Bool
+        do {
+            keyServiceReady = try await keys.ready()
+        } catch {
+            return FrontResponse.json(.serviceUnavailable, ReadyBody(ready: false, reason: "key service unavailable: \(error)"))
+        }
+        guard keyServiceReady else {
+            return FrontResponse.json(.serviceUnavailable, ReadyBody(ready: false, reason: "key service is not ready"))
+        }
+        guard pool.readiness.ready > 0 else {
+            return FrontResponse.json(.serviceUnavailable, ReadyBody(ready: false, reason: "no inference worker is ready"))
+        }
+        return FrontResponse.json(.ok, ReadyBody(ready: true, reason: nil))
+    }
+
+    private func attestation(nonce text: String?) async -> Response {
+        let nonce: AttestationNonce
+        do {
+            nonce = try NonceParameter.parse(text)
+        } catch {
+            return FrontResponse.error(.badRequest, error.description, type: "invalid_request_error")
+        }
+        do {
+            let document = try await keys.attest(nonce: nonce)
+            return FrontResponse.text(.ok, Data(document).base64EncodedString() + "\n")
+        } catch {
+            return keyServiceFailure(error, operation: "attestation")
+        }
+    }
+
+    private struct InjectedBody: Encodable {
+        let providers: [String]
+    }
+
+    private func injectSecrets(_ request: inout Request) async -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maximumInjectionBytes)
+        } catch {
+            return FrontResponse.tooLarge(limit: Self.maximumInjectionBytes)
+        }
+        do {
+            let injected = try await keys.injectSecrets(envelope: Array(buffer: body))
+            logger.info("provider keys injected", metadata: ["providers": "\(injected.providers)"])
+            return FrontResponse.json(.ok, InjectedBody(providers: injected.providers))
+        } catch {
+            return keyServiceFailure(error, operation: "key injection")
+        }
+    }
+
+    /// The key service's own refusal keeps its status (401 bad signature, 409 replay, …);
+    /// transport failures are 503: the enclave is up but its key service is not reachable.
+    private func keyServiceFailure(_ error: KeyServiceClientError, operation: String) -> Response {
+        if case .server(let refusal) = error {
+            return FrontResponse.error(
+                .init(code: refusal.code.httpStatus), "\(operation) refused: \(refusal.message)", type: refusal.code.rawValue
+            )
+        }
+        logger.warning("key service call failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
+        return FrontResponse.error(.serviceUnavailable, "\(operation) unavailable: the key service did not answer", type: "service_unavailable")
+    }
+}

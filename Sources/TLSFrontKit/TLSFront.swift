@@ -1,0 +1,219 @@
+import AsyncHTTPClient
+import EnclaveIPC
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// The enclave's public front door (ARCHITECTURE §2): terminates TLS with a certificate made
+/// at start, answers `/health` and `/enclave/*` itself, forwards everything else to the worker
+/// pool.
+///
+/// `run()` registers the certificate hash with the key service *before* it listens, so no
+/// client can ever see a certificate the attestation document does not bind. `shutdown()`
+/// stops accepting, lets in-flight requests finish (up to the drain timeout), then makes
+/// `run()` return.
+public final class TLSFront: Sendable {
+    public let configuration: TLSFrontConfiguration
+    public let certificate: ServerCertificate
+    public let pool: WorkerPool
+    private let keys: KeyServiceClient
+    private let logger: Logger
+    private let inFlight = Mutex(0)
+    private let startedAt = ContinuousClock.now
+    private let stopSignal: AsyncStream<Void>
+    private let stopContinuation: AsyncStream<Void>.Continuation
+
+    public init(configuration: TLSFrontConfiguration, logger: Logger = Logger(label: "tls-front")) throws(TLSFrontError) {
+        for worker in configuration.workers { try WorkerAddress.validate(worker) }
+        guard configuration.maximumBodyBytes > 0 else {
+            throw .invalidConfiguration("the body limit must be at least 1 byte, got \(configuration.maximumBodyBytes)")
+        }
+        do {
+            certificate = try ServerCertificate.generate(subjectAlternativeNames: configuration.subjectAlternativeNames)
+        } catch {
+            throw .invalidConfiguration(error.description)
+        }
+        self.configuration = configuration
+        self.logger = logger
+        pool = WorkerPool(members: configuration.workers)
+        keys = KeyServiceClient(endpoint: configuration.keyService, logger: logger)
+        (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
+    }
+
+    /// Begins a graceful stop; `run()` returns once in-flight requests are done.
+    public func shutdown() {
+        stopContinuation.finish()
+    }
+
+    /// Requests being answered right now (local routes and proxied ones).
+    public var requestsInFlight: Int { inFlight.withLock { $0 } }
+
+    /// Serves until `shutdown()` or cancellation. `onListening` gets the bound endpoint (with
+    /// the OS-chosen port for `tcp://…:0`) once the certificate is registered and the listener
+    /// is up.
+    public func run(onListening: @Sendable (Endpoint) async -> Void = { _ in }) async throws {
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.httpVersion = .http1Only
+        clientConfiguration.decompression = .disabled
+        clientConfiguration.timeout.connect = .seconds(2)
+        clientConfiguration.connectionPool.idleTimeout = .seconds(30)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        do {
+            try await serve(client: client, onListening: onListening)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    private func serve(client: HTTPClient, onListening: @Sendable (Endpoint) async -> Void) async throws {
+        let checker = WorkerHealthChecker(
+            pool: pool, client: client, interval: configuration.healthCheckInterval, timeout: .seconds(2), logger: logger
+        )
+        let proxy = WorkerProxy(
+            pool: pool, client: client, requestTimeout: configuration.requestTimeout,
+            maximumBodyBytes: configuration.maximumBodyBytes, logger: logger
+        )
+        let routes = EnclaveRoutes(keys: keys, pool: pool, version: configuration.version, logger: logger)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try? await self.keys.run() }
+            try await registerCertificate()
+            group.addTask { await checker.run() }
+
+            let listener = try await bindHTTPS(routes: routes, proxy: proxy)
+            if let control = configuration.control {
+                let controlServer = ControlServer(
+                    pool: pool, checker: checker, drainTimeout: configuration.drainTimeout,
+                    status: { [self] in statusLine(listen: listener.endpoint) }, logger: logger
+                )
+                let controlListener = try await control.bind { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+                group.addTask { try await controlServer.serve(controlListener) }
+            }
+            logger.info(
+                "tls-front listening",
+                metadata: ["endpoint": "\(listener.endpoint)", "certificate-sha256": "\(certificate.fingerprint)"]
+            )
+            await onListening(listener.endpoint)
+            try await acceptConnections(listener)
+            group.cancelAll()
+        }
+    }
+
+    /// Retries while the key service is starting; a refusal (or no answer within the
+    /// registration timeout) is fatal, see `TLSFrontError.certificateRegistrationFailed`.
+    private func registerCertificate() async throws {
+        let deadline = ContinuousClock.now + configuration.registrationTimeout
+        while true {
+            do {
+                try await keys.registerTLSCertificate(sha256: certificate.sha256)
+                logger.info("TLS certificate registered with the key service", metadata: ["sha256": "\(certificate.fingerprint)"])
+                return
+            } catch .server(let refusal) {
+                throw TLSFrontError.certificateRegistrationFailed(refusal.description)
+            } catch {
+                guard ContinuousClock.now < deadline, !Task.isCancelled else {
+                    throw TLSFrontError.certificateRegistrationFailed(error.description)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    private typealias HTTPSChannel = TLSChannel<HTTP1Channel>
+
+    private func bindHTTPS(routes: EnclaveRoutes, proxy: WorkerProxy) async throws -> Listener<ConnectionChannel> {
+        let responder: HTTPChannelHandler.Responder = { [self] request, writer, channel in
+            inFlight.withLock { $0 += 1 }
+            defer { inFlight.withLock { $0 -= 1 } }
+            var request = request
+            if let response = await routes.response(to: &request) {
+                try await writer.write(response: response)
+                return
+            }
+            let client = await clientAddress(of: channel)
+            try await proxy.forward(request, clientAddress: client, writer: writer)
+        }
+        let http = HTTP1Channel(
+            responder: responder,
+            configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))
+        )
+        let https = try HTTPSChannel(http, tlsConfiguration: certificate.tlsConfiguration())
+        let proxyProtocol = configuration.proxyProtocol
+        let logger = logger
+        let listener = try await configuration.listen.bind { channel in
+            channel.eventLoop.makeCompletedFuture {
+                if proxyProtocol {
+                    try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler(timeout: .seconds(10), logger: logger))
+                }
+            }.flatMap {
+                https.setup(channel: channel, logger: logger)
+            }.map { ConnectionChannel(https: https, value: $0) }
+        }
+        return listener
+    }
+
+    /// Accepts until `shutdown()`, then drains. Each connection is served next to a watcher
+    /// of its close future: when the client goes away mid-request, the watcher cancels the
+    /// connection's task, and that cancels the upstream request the responder is waiting on.
+    private func acceptConnections(_ listener: Listener<ConnectionChannel>) async throws {
+        let logger = logger
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                for await _ in self.stopSignal {}
+                logger.info("tls-front stopping: no new connections; draining in-flight requests")
+                try? await listener.channel.channel.close()
+            }
+            try await listener.channel.executeThenClose { connections in
+                for try await connection in connections {
+                    group.addTask {
+                        await withTaskGroup(of: Void.self) { pair in
+                            pair.addTask { await connection.https.handle(value: connection.value, logger: logger) }
+                            pair.addTask { try? await connection.value.channel.closeFuture.get() }
+                            await pair.next()
+                            pair.cancelAll()
+                        }
+                    }
+                }
+            }
+            let deadline = ContinuousClock.now + configuration.drainTimeout
+            while requestsInFlight > 0, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            if requestsInFlight > 0 {
+                logger.warning("drain timeout: cancelling in-flight requests", metadata: ["in-flight": "\(requestsInFlight)"])
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func clientAddress(of channel: any Channel) async -> String? {
+        if configuration.proxyProtocol {
+            return await ProxyProtocolHandler.clientAddress(of: channel)?.host
+        }
+        return channel.remoteAddress?.ipAddress
+    }
+
+    private func statusLine(listen: Endpoint) -> String {
+        let readiness = pool.readiness
+        return "listen=\(listen) certificate-sha256=\(certificate.fingerprint) workers-ready=\(readiness.ready) "
+            + "workers-total=\(readiness.total) in-flight=\(requestsInFlight)"
+    }
+}
+
+/// An accepted connection: the NIO channel wrapped for Hummingbird, with the child-channel
+/// description that knows how to serve it.
+struct ConnectionChannel: Sendable {
+    let https: TLSChannel<HTTP1Channel>
+    let value: HTTP1Channel.Value
+}

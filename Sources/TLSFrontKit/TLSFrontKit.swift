@@ -1,1 +1,0 @@
-// TLSFrontKit: filled in by issue 4; see docs/architecture.md.
