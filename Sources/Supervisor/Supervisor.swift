@@ -1,14 +1,108 @@
 import ArgumentParser
+import Dispatch
+import EnclaveIPC
+import Foundation
+import Logging
+import SupervisorKit
 
 @main
 struct SupervisorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supervisor",
-        abstract: "Enclave entrypoint: starts key-service, tls-front and the worker pool, restarts crashed children."
+        abstract: "Enclave entrypoint: starts key-service, tls-front and the worker pool, restarts crashed children.",
+        subcommands: [Ctl.self]
     )
 
+    @Flag(help: "Run the whole appliance on loopback: TLS on 127.0.0.1, simulated NSM, local model.")
+    var dev = false
+
+    @Option(help: "TLS port on 127.0.0.1 (dev mode).")
+    var port: Int = 8443
+
+    @Option(help: "Where tls-front listens; overrides --port (e.g. vsock://4294967295:443 in the enclave).")
+    var listen: String?
+
+    @Option(help: "Number of inference workers.")
+    var workers: Int = 2
+
+    @Option(name: .customLong("runtime-dir"), help: "Directory for sockets and the certificate (default: a new /tmp/enclave-gateway-XXXXXX).")
+    var runtimeDirectory: String?
+
+    @Option(name: .customLong("bin-dir"), help: "Where key-service, tls-front and inference-worker are (default: next to this executable).")
+    var binDirectory: String?
+
+    @Option(name: .customLong("worker-arg"), help: "Extra argument for every worker (repeatable), e.g. --worker-arg=--local-token-delay-ms --worker-arg=20.")
+    var workerArguments: [String] = []
+
+    @Flag(name: .customLong("restart-key-service"), help: "Restart key-service when it dies (new keys, new tee_id) instead of stopping the appliance.")
+    var restartKeyService = false
+
+    func validate() throws {
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1-64, got \(workers)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
+    }
+
     func run() async throws {
-        print("supervisor: not available in this build yet; see README.md for what runs today.")
-        throw ExitCode(1)
+        // Checked here, not in validate(): ArgumentParser also validates this command for `ctl`.
+        guard dev || listen != nil else {
+            throw ValidationError("outside --dev, pass --listen (e.g. vsock://4294967295:443)")
+        }
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let listenEndpoint: Endpoint
+        do {
+            listenEndpoint = try listen.map { try Endpoint(parsing: $0) } ?? Endpoint.tcp(host: "127.0.0.1", port: UInt16(port))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let runtime = try runtimeDirectory ?? RuntimeDirectory.makeTemporary()
+        let ownDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let configuration = SupervisorConfiguration(
+            programs: .init(directory: binDirectory ?? ownDirectory),
+            runtimeDirectory: runtime,
+            listen: listenEndpoint,
+            workerCount: workers,
+            dev: dev,
+            workerArguments: workerArguments,
+            restartKeyService: restartKeyService
+        )
+        let supervisor = Supervisor(configuration: configuration, output: { line in print(line) })
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { supervisor.shutdown() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        let pointer = RuntimeDirectory.pointerFile()
+        defer { RuntimeDirectory.removePointer(controlSocket: configuration.controlSocket, at: pointer) }
+        let dev = self.dev
+        try await supervisor.run { ready in
+            try? RuntimeDirectory.writePointer(controlSocket: configuration.controlSocket, to: pointer)
+            print(dev ? ready.banner() : "[supervisor] ready: \(ready.url) certificate-sha256=\(ready.certificateSHA256)")
+        }
+    }
+}
+
+struct Ctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Control a running appliance: status | rotate-workers | scale N | restart NAME | drain | shutdown."
+    )
+
+    @Option(help: "The supervisor's control socket (default: the running dev appliance's, from the pointer file).")
+    var control: String?
+
+    @Argument(help: "The command and its argument.")
+    var command: [String]
+
+    func run() async throws {
+        let socket = try control ?? RuntimeDirectory.readPointer(RuntimeDirectory.pointerFile())
+        do {
+            let reply = try await SupervisorControlClient.send(command.joined(separator: " "), to: socket)
+            print(reply)
+        } catch {
+            FileHandle.standardError.write(Data("supervisor ctl: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

@@ -1,0 +1,56 @@
+import EnclaveIPC
+
+/// How the supervisor learns that a child is ready, per the contracts between the processes:
+/// key-service answers the `ready` operation, a worker answers `GET /health` with 200 on its
+/// socket, tls-front answers `status` on its control socket.
+public enum ReadinessProbe: Sendable, Hashable {
+    case keyService(Endpoint)
+    case httpHealth(Endpoint)
+    case tlsFrontControl(Endpoint)
+
+    /// One attempt; false on any failure (not up yet, refused, wrong answer).
+    func check(timeout: Duration) async -> Bool {
+        switch self {
+        case .keyService(let endpoint):
+            let client = KeyServiceClient(
+                endpoint: endpoint,
+                configuration: .init(requestTimeout: timeout, connectTimeout: timeout)
+            )
+            return await withTaskGroup(of: Bool?.self) { group in
+                group.addTask {
+                    try? await client.run()
+                    return nil
+                }
+                group.addTask { (try? await client.ready()) ?? false }
+                var ready = false
+                for await outcome in group {
+                    if let outcome {
+                        ready = outcome
+                        break
+                    }
+                }
+                group.cancelAll()
+                return ready
+            }
+        case .httpHealth(let endpoint):
+            let request = "GET /health HTTP/1.1\r\nHost: worker\r\nConnection: close\r\n\r\n"
+            guard let response = try? await LineExchange.exchange(request, with: endpoint, timeout: timeout) else { return false }
+            return response.hasPrefix("HTTP/1.1 200") || response.hasPrefix("HTTP/1.0 200")
+        case .tlsFrontControl(let endpoint):
+            guard let reply = try? await LineExchange.exchange("status\n", with: endpoint, timeout: timeout) else { return false }
+            return reply.hasPrefix("ok ")
+        }
+    }
+
+    /// Polls until ready or `deadline`; returns whether it became ready. Stops early when
+    /// `stillRunning` says the child has exited.
+    func wait(until deadline: ContinuousClock.Instant, stillRunning: @Sendable () -> Bool) async -> Bool {
+        var delay = Duration.milliseconds(20)
+        while ContinuousClock.now < deadline, stillRunning(), !Task.isCancelled {
+            if await check(timeout: .seconds(2)) { return true }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(250))
+        }
+        return false
+    }
+}

@@ -1,1 +1,0 @@
-// SupervisorKit: filled in by issue 4; see docs/architecture.md.
