@@ -58,7 +58,7 @@ let package = Package(
             ]
         ),
         .target(name: "OHTTP", dependencies: ["GatewayCore"] + crypto),
-        .target(name: "EnclaveIPC", dependencies: [log] + nio),
+        .target(name: "EnclaveIPC", dependencies: ["GatewayCore", log] + nio),
         .target(
             name: "Providers",
             dependencies: ["GatewayCore", log, .product(name: "AsyncHTTPClient", package: "async-http-client")] + nio
@@ -75,6 +75,7 @@ let package = Package(
             name: "TLSFrontKit",
             dependencies: [
                 "GatewayCore", "EnclaveIPC", hummingbird, log,
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -95,9 +96,9 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "Supervisor", dependencies: ["SupervisorKit", "EnclaveIPC", cli, log]),
-        .executableTarget(name: "KeyService", dependencies: ["KeyServiceKit", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "KeyService", dependencies: ["KeyServiceKit", "EnclaveIPC", "Attestation", cli, log]),
         .executableTarget(name: "TLSFront", dependencies: ["TLSFrontKit", "EnclaveIPC", cli, log]),
-        .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", "Providers", cli, log]),
         .executableTarget(name: "HostProxy", dependencies: ["HostProxyKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
         .executableTarget(
@@ -106,6 +107,7 @@ let package = Package(
                 "GatewayCore", "Attestation", "OHTTP", cli,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),
 
