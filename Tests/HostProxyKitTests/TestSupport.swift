@@ -65,6 +65,15 @@ final class TestServer: Sendable {
                         group.addTask {
                             try? await connection.executeThenClose { inbound, outbound in
                                 try await handle(inbound, outbound)
+                                // executeThenClose closes at once, and NIO turns a write shutdown
+                                // after the peer's EOF into a full close: both drop queued
+                                // writes. So wait until they are written (writes complete in
+                                // order), then finish and wait for the peer to close.
+                                try await connection.channel.writeAndFlush(ByteBuffer())
+                                outbound.finish()
+                                try await withTimeout(.seconds(60)) {
+                                    try await connection.channel.closeFuture.get()
+                                }
                             }
                         }
                     }

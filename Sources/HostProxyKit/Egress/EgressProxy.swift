@@ -111,6 +111,9 @@ public final class EgressProxy: Sendable {
                     metrics.connectionOpened(.egress)
                     guard gate.tryEnter() else {
                         group.addTask {
+                            // Read the head first (bounded by the request timeout): answering
+                            // before it arrives would reset the connection and lose the 503.
+                            _ = try? await request.head.get()
                             await self.refuse(
                                 request.channel,
                                 .tooManyConnections,
@@ -268,6 +271,6 @@ public final class EgressProxy: Sendable {
             "HTTP/1.1 \(status)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
             + extraHeaders + "Connection: close\r\n\r\n" + body
         try? await client.writeAndFlush(ByteBuffer(string: response))
-        try? await client.close()
+        await LingeringClose.close(client)
     }
 }

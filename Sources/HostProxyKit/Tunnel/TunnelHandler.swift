@@ -15,7 +15,9 @@ import NIOCore
 /// its high water mark and releases it when the partner turns writable again. That is `autoRead`
 /// off exactly while the other side's writes are pending, without racing NIO's own re-arming, so
 /// the bytes buffered per direction stay below the partner's high water mark plus one read
-/// cycle.
+/// cycle (4 reads of at most 64 KiB). One exception is NIO's, not ours: when the peer has sent
+/// its FIN, NIO drains that socket to EOF in one go whatever the backpressure, so a direction
+/// that is ending can add one kernel receive buffer (`tcp_rmem` max) on top.
 ///
 /// Half-close: EOF on this channel becomes a write shutdown on the partner once the partner's
 /// queued writes are flushed, so each direction ends independently (NIO closes a channel fully
@@ -31,6 +33,12 @@ final class TunnelHandler: ChannelDuplexHandler {
     private var pendingRead = false
     private var inFlight: InFlightBytes?
     private var onRead: (@Sendable (Int) -> Void)?
+
+    /// This channel's read side has ended (EOF seen).
+    private var inputClosed = false
+    /// The last write forwarded into this channel; writes complete in order, so when it is done
+    /// everything queued before it is in the kernel.
+    private var lastWrite: EventLoopFuture<Void>?
 
     /// What arrived before `join`.
     private var early: [ByteBuffer] = []
@@ -87,6 +95,7 @@ final class TunnelHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
+            inputClosed = true
             if let partner {
                 partner.shutdownOutputAfterPendingWrites()
             } else {
@@ -159,6 +168,7 @@ final class TunnelHandler: ChannelDuplexHandler {
             inFlight.add(count)
             promise.futureResult.whenComplete { _ in inFlight.subtract(count) }
         }
+        lastWrite = promise.futureResult
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
@@ -174,16 +184,24 @@ final class TunnelHandler: ChannelDuplexHandler {
 
     private func shutdownOutputAfterPendingWrites() {
         guard let context else { return }
-        // NIO shuts the socket's write side only after the writes queued before it, and turns
-        // this into a full close when the input side is already shut.
-        context.close(mode: .output, promise: nil)
+        if inputClosed {
+            // Both directions are done. NIO would turn a write shutdown into an immediate full
+            // close here, dropping queued writes, so wait for them first.
+            closeAfterPendingWrites()
+        } else {
+            // NIO shuts the socket's write side only after the writes queued before it.
+            context.close(mode: .output, promise: nil)
+        }
     }
 
     private func closeAfterPendingWrites() {
         guard let context else { return }
         let channel = context.channel
-        let closed = context.eventLoop.makePromise(of: Void.self)
-        closed.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        context.close(mode: .output, promise: closed)
+        context.flush()
+        if let lastWrite {
+            lastWrite.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
+        }
     }
 }
