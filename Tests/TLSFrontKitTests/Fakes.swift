@@ -249,6 +249,11 @@ struct FrontHarness: Sendable {
                 group.cancelAll()
             }
         } catch is CancellationError {
+        } catch {
+            // AsyncHTTPClient traps if it is released without a shutdown, which would end the
+            // whole test process instead of failing this test.
+            try? await client.shutdown()
+            throw error
         }
         try await client.shutdown()
     }

@@ -16,7 +16,7 @@ public enum ProxyHeaderParser {
     public static func parse(_ bytes: some Collection<UInt8>) throws(ProxyProtocolError) -> (header: ProxyHeader, length: Int)? {
         let bytes = Array(bytes.prefix(fixedLength + maximumAddressBlockLength))
         let version1Prefix = Array("PROXY ".utf8)
-        if bytes.count >= 1, bytes[0] == version1Prefix[0], bytes.elementsEqual(version1Prefix.prefix(bytes.count)) {
+        if bytes.first == version1Prefix[0], bytes.prefix(version1Prefix.count).elementsEqual(version1Prefix.prefix(bytes.count)) {
             if bytes.count >= version1Prefix.count { throw .version1Header }
             return nil
         }
