@@ -17,7 +17,10 @@ struct SupervisorTests {
             #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "\(harness.events)")
             let workersCommand = try #require(harness.events.first { $0.hasPrefix("tls-front workers") })
             #expect(workersCommand.contains("worker-1.sock") && workersCommand.contains("worker-2.sock"))
-            #expect(harness.events.contains { $0.hasPrefix("start key-service --listen unix://") && $0.hasSuffix("--dev") })
+            #expect(harness.events.contains {
+                $0.hasPrefix("start key-service --listen unix://") && $0.contains(" --dev --dev-root-out \(harness.directory)/run/dev-root.pem")
+            })
+            #expect(ready.banner().contains("gatewayctl attest --url https://127.0.0.1:18443 --dev-root \(harness.directory)/run/dev-root.pem"))
             #expect(ready.banner().contains("curl --cacert \(ready.certificatePath) https://127.0.0.1:18443/v1/chat/completions"))
             #expect(ready.banner().contains(#""model":"local""#))
         }
