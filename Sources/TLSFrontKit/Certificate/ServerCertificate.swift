@@ -48,7 +48,9 @@ public struct ServerCertificate: Sendable {
                 signatureAlgorithm: .ecdsaWithSHA256,
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.notCertificateAuthority)
-                    Critical(KeyUsage(digitalSignature: true))
+                    // keyCertSign marks the self-signature as usable, so verifiers that pin this
+                    // certificate as their only trust anchor (BoringSSL, Python's ssl) accept it.
+                    Critical(KeyUsage(digitalSignature: true, keyCertSign: true))
                     try ExtendedKeyUsage([.serverAuth])
                     SubjectAlternativeNames(names)
                 },
