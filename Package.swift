@@ -61,7 +61,10 @@ let package = Package(
         .target(name: "EnclaveIPC", dependencies: ["GatewayCore", log] + nio),
         .target(
             name: "Providers",
-            dependencies: ["GatewayCore", log, .product(name: "AsyncHTTPClient", package: "async-http-client")] + nio
+            dependencies: [
+                "GatewayCore", log, .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ] + nio
         ),
         .target(name: "InferenceAPI", dependencies: ["GatewayCore"]),
 

@@ -22,7 +22,7 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("key-service"), help: "The key service, e.g. unix:///run/enclave/key.sock.")
     var keyService: String
 
-    @Flag(help: "Dev mode (set by the supervisor); upstream providers are reached directly, without --egress-proxy.")
+    @Flag(help: "Dev mode (set by the supervisor): keys from the dev key-service; upstreams are reached directly unless --egress-proxy is given.")
     var dev = false
 
     @Option(name: .customLong("local-token-delay-ms"), help: "Delay between the local model's streamed tokens (demos and tests).")
@@ -30,6 +30,12 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("egress-proxy"), help: "HTTP CONNECT proxy for upstream calls (in the enclave: 127.0.0.1:3128).")
     var egressProxy: String?
+
+    @Option(
+        name: .customLong("upstream-ca-file"),
+        help: "PEM file of CA certificates trusted for upstream TLS in addition to the system's (private OpenAI-compatible endpoints)."
+    )
+    var upstreamCAFile: String?
 
     @Option(
         name: .customLong("base-url"),
@@ -72,6 +78,13 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
                 throw ValidationError("--egress-proxy \(egressProxy): expected host:port, e.g. 127.0.0.1:3128")
             }
             upstream.proxy = proxy
+        }
+        if let upstreamCAFile {
+            do {
+                upstream.additionalTrustRoots = try UpstreamConfiguration.trustRoots(pemFile: upstreamCAFile)
+            } catch {
+                throw ValidationError("--upstream-ca-file: \(error)")
+            }
         }
         return InferenceWorker.Configuration(
             socketPath: path,

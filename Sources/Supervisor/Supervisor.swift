@@ -28,11 +28,22 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Option(name: .customLong("runtime-dir"), help: "Directory for sockets and the certificate (default: a new /tmp/enclave-gateway-XXXXXX).")
     var runtimeDirectory: String?
 
-    @Option(name: .customLong("bin-dir"), help: "Where key-service, tls-front and inference-worker are (default: next to this executable).")
+    @Option(name: .customLong("bin-dir"), help: "Where key-service, tls-front, inference-worker and host-proxy are (default: next to this executable).")
     var binDirectory: String?
 
     @Option(name: .customLong("worker-arg"), help: "Extra argument for every worker (repeatable), e.g. --worker-arg=--local-token-delay-ms --worker-arg=20.")
     var workerArguments: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "The host's egress proxy (vsock://3:8001 in the enclave; any endpoint in dev). Starts the egress bridge "
+                + "(host-proxy bridge) before the workers and passes each worker --egress-proxy pointing at it."
+        )
+    )
+    var egress: String?
+
+    @Option(name: .customLong("egress-listen"), help: "Where the egress bridge accepts the workers' CONNECT requests (a tcp:// endpoint).")
+    var egressListen = "tcp://127.0.0.1:3128"
 
     @Flag(name: .customLong("restart-key-service"), help: "Restart key-service when it dies (new keys, new tee_id) instead of stopping the appliance.")
     var restartKeyService = false
@@ -54,6 +65,7 @@ struct SupervisorCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        let egressBridge = try makeEgressBridge()
         let runtime = try runtimeDirectory ?? RuntimeDirectory.makeTemporary()
         let ownDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
         let configuration = SupervisorConfiguration(
@@ -63,9 +75,10 @@ struct SupervisorCommand: AsyncParsableCommand {
             workerCount: workers,
             dev: dev,
             workerArguments: workerArguments,
-            restartKeyService: restartKeyService
+            restartKeyService: restartKeyService,
+            egressBridge: egressBridge
         )
-        let supervisor = Supervisor(configuration: configuration, output: { line in print(line) })
+        let supervisor = Supervisor(configuration: configuration, output: writeLine)
         let signals = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number)
@@ -79,8 +92,44 @@ struct SupervisorCommand: AsyncParsableCommand {
         let dev = self.dev
         try await supervisor.run { ready in
             try? RuntimeDirectory.writePointer(controlSocket: configuration.controlSocket, to: pointer)
-            print(dev ? ready.banner() : "[supervisor] ready: \(ready.url) certificate-sha256=\(ready.certificateSHA256)")
+            writeLine(dev ? ready.banner() : "[supervisor] ready: \(ready.url) certificate-sha256=\(ready.certificateSHA256)")
         }
+    }
+}
+
+/// Writes `text` and a newline to stdout at once. `print` would block-buffer when stdout is a
+/// pipe (a test, journald, a log shipper), holding back the banner and the children's lines
+/// until the buffer fills or the supervisor exits.
+@Sendable private func writeLine(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+extension SupervisorCommand {
+    /// `--egress` and `--egress-listen` as the supervisor's bridge configuration; nil without `--egress`.
+    func makeEgressBridge() throws -> SupervisorConfiguration.EgressBridge? {
+        guard let egress else {
+            guard egressListen == "tcp://127.0.0.1:3128" else { throw ValidationError("--egress-listen needs --egress") }
+            return nil
+        }
+        let upstream: Endpoint
+        let listen: Endpoint
+        do {
+            upstream = try Endpoint(parsing: egress)
+        } catch {
+            throw ValidationError("--egress: \(error)")
+        }
+        do {
+            listen = try Endpoint(parsing: egressListen)
+        } catch {
+            throw ValidationError("--egress-listen: \(error)")
+        }
+        guard case .tcp(let host, let port) = listen.address, port != 0 else {
+            throw ValidationError(
+                "--egress-listen \(egressListen): expected tcp://HOST:PORT with a fixed port, e.g. tcp://127.0.0.1:3128 "
+                    + "(workers are given HOST:PORT as their HTTP proxy)"
+            )
+        }
+        return SupervisorConfiguration.EgressBridge(upstream: upstream, host: host, port: port)
     }
 }
 

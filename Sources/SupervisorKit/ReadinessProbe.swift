@@ -2,11 +2,13 @@ import EnclaveIPC
 
 /// How the supervisor learns that a child is ready, per the contracts between the processes:
 /// key-service answers the `ready` operation, a worker answers `GET /health` with 200 on its
-/// socket, tls-front answers `status` on its control socket.
+/// socket, tls-front answers `status` on its control socket, and host-proxy answers
+/// `GET /metrics` with 200 (it serves metrics only once every one of its listeners is bound).
 public enum ReadinessProbe: Sendable, Hashable {
     case keyService(Endpoint)
     case httpHealth(Endpoint)
     case tlsFrontControl(Endpoint)
+    case hostProxyMetrics(Endpoint)
 
     /// One attempt; false on any failure (not up yet, refused, wrong answer).
     func check(timeout: Duration) async -> Bool {
@@ -36,6 +38,10 @@ public enum ReadinessProbe: Sendable, Hashable {
             let request = "GET /health HTTP/1.1\r\nHost: worker\r\nConnection: close\r\n\r\n"
             guard let response = try? await LineExchange.exchange(request, with: endpoint, timeout: timeout) else { return false }
             return response.hasPrefix("HTTP/1.1 200") || response.hasPrefix("HTTP/1.0 200")
+        case .hostProxyMetrics(let endpoint):
+            let request = "GET /metrics HTTP/1.1\r\nHost: host-proxy\r\nConnection: close\r\n\r\n"
+            guard let response = try? await LineExchange.exchange(request, with: endpoint, timeout: timeout) else { return false }
+            return response.hasPrefix("HTTP/1.1 200")
         case .tlsFrontControl(let endpoint):
             guard let reply = try? await LineExchange.exchange("status\n", with: endpoint, timeout: timeout) else { return false }
             return reply.hasPrefix("ok ")

@@ -24,9 +24,13 @@ public struct ApplianceReady: Sendable, Hashable {
 public actor Supervisor {
     enum Role: Sendable, Hashable {
         case keyService, tlsFront, worker
-        // Extension point: the egress bridge (ARCHITECTURE §2) becomes one more role, started
-        // after key-service and before tls-front, with its own readiness probe.
+        /// `host-proxy bridge`, the workers' only way out (`SupervisorConfiguration.EgressBridge`):
+        /// started after key-service and before tls-front and the workers, stopped after them.
+        case egressBridge
     }
+
+    /// The egress bridge's child name, in logs, `status` and `restart NAME`.
+    static let egressBridgeName = "egress-bridge"
 
     struct Managed {
         let role: Role
@@ -96,13 +100,16 @@ public actor Supervisor {
 
     private func checkPrograms() throws(SupervisorError) {
         let programs = configuration.programs
-        for (name, path) in [("key-service", programs.keyService), ("tls-front", programs.tlsFront), ("inference-worker", programs.worker)] {
+        var required = [("key-service", programs.keyService), ("tls-front", programs.tlsFront), ("inference-worker", programs.worker)]
+        if configuration.egressBridge != nil { required.append(("host-proxy", programs.hostProxy)) }
+        for (name, path) in required {
             guard FileManager.default.isExecutableFile(atPath: path) else { throw .missingExecutable(name: name, path: path) }
         }
     }
 
     private func startAppliance() async throws -> ApplianceReady {
         try await start("key-service", role: .keyService)
+        if configuration.egressBridge != nil { try await start(Self.egressBridgeName, role: .egressBridge) }
         let workers = (0..<configuration.workerCount).map { _ in allocateWorkerName() }
         activeWorkers = workers
         try await start("tls-front", role: .tlsFront)
@@ -124,13 +131,16 @@ public actor Supervisor {
     /// tls-front first (it stops accepting and drains), then the workers, key-service last.
     private func stopAppliance() async {
         stopping = true
-        output("[supervisor] stopping: tls-front, then workers, then key-service")
+        let bridge = configuration.egressBridge != nil ? "\(Self.egressBridgeName), then " : ""
+        output("[supervisor] stopping: tls-front, then workers, then \(bridge)key-service")
         await stop("tls-front")
         await withTaskGroup(of: Void.self) { group in
             for name in children.keys where children[name]?.role == .worker {
                 group.addTask { await self.stop(name) }
             }
         }
+        // Workers may still be finishing upstream calls through the bridge until they exit.
+        await stop(Self.egressBridgeName)
         await stop("key-service")
         output("[supervisor] stopped")
     }
@@ -160,10 +170,20 @@ public actor Supervisor {
                 ] + configuration.tlsFrontArguments
             )
         case .worker:
+            let egress = configuration.egressBridge.map { ["--egress-proxy", $0.hostAndPort] } ?? []
             return (
                 configuration.programs.worker,
-                ["--listen", "unix://" + configuration.workerSocket(name), "--key-service", keyService] + dev
+                ["--listen", "unix://" + configuration.workerSocket(name), "--key-service", keyService] + dev + egress
                     + configuration.workerArguments
+            )
+        case .egressBridge:
+            guard let bridge = configuration.egressBridge else { preconditionFailure("egress bridge started without configuration") }
+            return (
+                configuration.programs.hostProxy,
+                [
+                    "bridge", "--listen", "tcp://" + bridge.hostAndPort, "--upstream", bridge.upstream.description,
+                    "--metrics", "unix://" + configuration.egressBridgeMetricsSocket,
+                ]
             )
         }
     }
@@ -173,6 +193,7 @@ public actor Supervisor {
         case .keyService: return .keyService(try Endpoint.unix(path: configuration.keyServiceSocket))
         case .tlsFront: return .tlsFrontControl(try Endpoint.unix(path: configuration.tlsFrontControlSocket))
         case .worker: return .httpHealth(try Endpoint.unix(path: configuration.workerSocket(name)))
+        case .egressBridge: return .hostProxyMetrics(try Endpoint.unix(path: configuration.egressBridgeMetricsSocket))
         }
     }
 
@@ -372,6 +393,11 @@ public actor Supervisor {
                 try await start(name, role: .tlsFront)
                 try await sendWorkerSet()
                 return "restarted tls-front"
+            case .egressBridge:
+                // Workers' open upstream connections drop; their next calls reconnect.
+                await stop(name)
+                try await start(name, role: .egressBridge)
+                return "restarted \(name)"
             case .worker:
                 guard let index = activeWorkers.firstIndex(of: name) else {
                     throw SupervisorError.invalidCommand("restart: \(name) is not an active worker")
@@ -412,8 +438,9 @@ public actor Supervisor {
         func rank(_ role: Role) -> Int {
             switch role {
             case .keyService: 0
-            case .tlsFront: 1
-            case .worker: 2
+            case .egressBridge: 1
+            case .tlsFront: 2
+            case .worker: 3
             }
         }
         let sorted = children.sorted { (rank($0.value.role), $0.key.count, $0.key) < (rank($1.value.role), $1.key.count, $1.key) }

@@ -1,26 +1,60 @@
 import EnclaveIPC
+import Foundation
 
 public struct SupervisorConfiguration: Sendable {
-    /// The three programs the supervisor runs. By default they sit next to the supervisor's
-    /// own executable (one build, one directory); `--bin-dir` points elsewhere.
+    /// The programs the supervisor runs. By default they sit next to the supervisor's own
+    /// executable (one build, one directory); `--bin-dir` points elsewhere.
     public struct Programs: Sendable, Hashable {
         public var keyService: String
         public var tlsFront: String
         public var worker: String
+        /// Runs the egress bridge (`host-proxy bridge`); only needed when `egressBridge` is set.
+        /// Defaults to `host-proxy` in the worker's directory.
+        public var hostProxy: String
 
-        public init(keyService: String, tlsFront: String, worker: String) {
+        public init(keyService: String, tlsFront: String, worker: String, hostProxy: String? = nil) {
             self.keyService = keyService
             self.tlsFront = tlsFront
             self.worker = worker
+            self.hostProxy =
+                hostProxy
+                ?? URL(fileURLWithPath: worker).deletingLastPathComponent().appendingPathComponent("host-proxy").path
         }
 
         public init(directory: String) {
             self.init(
                 keyService: directory + "/key-service",
                 tlsFront: directory + "/tls-front",
-                worker: directory + "/inference-worker"
+                worker: directory + "/inference-worker",
+                hostProxy: directory + "/host-proxy"
             )
         }
+    }
+
+    /// The enclave's only way out (ARCHITECTURE §2): a `host-proxy bridge` child that accepts the
+    /// workers' HTTP CONNECT requests on loopback TCP and forwards each connection unchanged to
+    /// the host's egress proxy, which applies the allowlist. Every worker gets
+    /// `--egress-proxy HOST:PORT` pointing at it.
+    ///
+    /// The bridge runs as a separate process (not in the supervisor) so a fault in it is one
+    /// more restartable child, and the supervisor stays free of the proxy's dependencies.
+    public struct EgressBridge: Sendable, Hashable {
+        /// The host's egress proxy: `vsock://3:8001` in the enclave, any endpoint in dev.
+        public var upstream: Endpoint
+        /// The loopback address workers connect to. TCP, because an HTTP client's proxy setting
+        /// is a host and port.
+        public var host: String
+        public var port: UInt16
+
+        public init(upstream: Endpoint, host: String = "127.0.0.1", port: UInt16 = 3128) {
+            self.upstream = upstream
+            self.host = host
+            self.port = port
+        }
+
+        /// `host:port`, with IPv6 literals in brackets: the form both `host-proxy` endpoints and
+        /// the worker's `--egress-proxy` take after their prefix.
+        var hostAndPort: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
     public var programs: Programs
@@ -43,6 +77,9 @@ public struct SupervisorConfiguration: Sendable {
     public var stopGrace: Duration
     public var minimumRestartDelay: Duration
     public var maximumRestartDelay: Duration
+    /// When set, the supervisor runs the egress bridge before the workers and points them at it;
+    /// when nil, workers reach upstreams directly (dev mode without `--egress`).
+    public var egressBridge: EgressBridge?
 
     public init(
         programs: Programs,
@@ -56,7 +93,8 @@ public struct SupervisorConfiguration: Sendable {
         readinessTimeout: Duration = .seconds(60),
         stopGrace: Duration = .seconds(30),
         minimumRestartDelay: Duration = .milliseconds(100),
-        maximumRestartDelay: Duration = .seconds(10)
+        maximumRestartDelay: Duration = .seconds(10),
+        egressBridge: EgressBridge? = nil
     ) {
         self.programs = programs
         self.runtimeDirectory = runtimeDirectory
@@ -70,6 +108,7 @@ public struct SupervisorConfiguration: Sendable {
         self.stopGrace = stopGrace
         self.minimumRestartDelay = minimumRestartDelay
         self.maximumRestartDelay = maximumRestartDelay
+        self.egressBridge = egressBridge
     }
 
     public var keyServiceSocket: String { runtimeDirectory + "/key.sock" }
@@ -78,5 +117,8 @@ public struct SupervisorConfiguration: Sendable {
     public var certificatePath: String { runtimeDirectory + "/tls-cert.pem" }
     /// Dev mode only: the simulated NSM's root certificate, for `gatewayctl attest --dev-root`.
     public var devRootPath: String { runtimeDirectory + "/dev-root.pem" }
+    /// The egress bridge's `/metrics`, which the supervisor's readiness probe reads: it answers
+    /// only after every listener of the bridge is bound.
+    public var egressBridgeMetricsSocket: String { runtimeDirectory + "/egress-bridge.metrics.sock" }
     func workerSocket(_ name: String) -> String { runtimeDirectory + "/\(name).sock" }
 }

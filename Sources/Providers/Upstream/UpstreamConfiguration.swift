@@ -1,3 +1,6 @@
+import Foundation
+import NIOSSL
+
 /// An HTTP CONNECT proxy every upstream connection goes through. In the enclave the workers reach
 /// the internet only via the host proxy's local end, `127.0.0.1:3128`.
 public struct EgressProxy: Sendable, Hashable, CustomStringConvertible {
@@ -36,6 +39,10 @@ public struct UpstreamConfiguration: Sendable {
     public var proxy: EgressProxy?
     /// Largest single server-sent event accepted from upstream.
     public var maxEventBytes: Int
+    /// Certificate authorities trusted in addition to the system's, for private
+    /// OpenAI-compatible endpoints with their own CA (load them with `trustRoots(pemFile:)`).
+    /// Empty means the system roots only.
+    public var additionalTrustRoots: [NIOSSLCertificate] = []
 
     public init(
         connectTimeout: Duration = .seconds(15), readTimeout: Duration = .seconds(120),
@@ -46,5 +53,42 @@ public struct UpstreamConfiguration: Sendable {
         self.requestDeadline = requestDeadline
         self.proxy = proxy
         self.maxEventBytes = maxEventBytes
+    }
+}
+
+/// Why a PEM file of extra trust roots could not be used.
+public enum UpstreamTrustRootsError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case noCertificates(path: String)
+    case invalid(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
+        case .noCertificates(let path): "\(path) holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        case .invalid(let path, let reason): "\(path) is not a valid PEM certificate file: \(reason)"
+        }
+    }
+}
+
+extension UpstreamConfiguration {
+    /// Reads every certificate in a PEM file, failing at start-up rather than on the first
+    /// upstream call, so an operator learns about a wrong path or a key file at once.
+    public static func trustRoots(pemFile path: String) throws(UpstreamTrustRootsError) -> [NIOSSLCertificate] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        guard data.count <= 1 << 20 else { throw .unreadable(path: path, reason: "larger than 1 MiB") }
+        guard String(decoding: data, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+            throw .noCertificates(path: path)
+        }
+        do {
+            return try NIOSSLCertificate.fromPEMBytes(Array(data))
+        } catch {
+            throw .invalid(path: path, reason: "\(error)")
+        }
     }
 }

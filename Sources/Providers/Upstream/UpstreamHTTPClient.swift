@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import GatewayCore
 import Logging
 import NIOCore
+import NIOSSL
 
 /// The one HTTP client the adapters share: connection pooling, timeouts and the egress proxy.
 ///
@@ -19,6 +20,19 @@ public final class UpstreamHTTPClient: Sendable {
             timeout: .init(connect: TimeAmount(configuration.connectTimeout), read: TimeAmount(configuration.readTimeout)),
             proxy: configuration.proxy.map { .server(host: $0.host, port: $0.port) })
         config.redirectConfiguration = .disallow
+        if configuration.proxy != nil {
+            // Behind the egress proxy a failed connection is almost always a CONNECT the host
+            // refused by policy or already tried on every address with its own timeout.
+            // Retrying until the connect timeout would hold the client 15 s for the same 502
+            // and repeat the refusal in the host's log and metrics a dozen times per request.
+            // The cost: during the moment the local bridge restarts, calls fail at once.
+            config.connectionPool.retryConnectionEstablishment = false
+        }
+        if !configuration.additionalTrustRoots.isEmpty {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(configuration.additionalTrustRoots)]
+            config.tlsConfiguration = tls
+        }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
@@ -97,6 +111,12 @@ public final class UpstreamHTTPClient: Sendable {
             case .cancelled: return .cancelled
             case .readTimeout, .connectTimeout, .deadlineExceeded, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
                 return .timeout
+            case .invalidProxyResponse:
+                // The proxy answered CONNECT with something other than 200. The host's egress
+                // says why in its log and metrics; only the fact reaches us.
+                return .unreachable(
+                    reason: "the egress proxy refused to open a tunnel (host-proxy logs the reason, e.g. a host not on its allowlist)"
+                )
             default: return Task.isCancelled ? .cancelled : .unreachable(reason: "\(error)")
             }
         default: return Task.isCancelled ? .cancelled : .unreachable(reason: "\(error)")
