@@ -32,7 +32,15 @@ struct InferenceEndpoint: Sendable {
         }
 
         let events = providers.complete(request.chat.body, route: modelRoute, apiKey: apiKey)
-        return request.stream ? stream(request, events: events) : await complete(request, events: events)
+        guard request.stream else { return await complete(request, events: events) }
+        switch await StreamStart.wait(for: events) {
+        case .started(let events):
+            return stream(request, events: events)
+        case .failed(let error as ProviderError):
+            return .json(.provider(error), request.dialect)
+        case .failed(let error):
+            return .json(.upstream("the provider stream failed: \(error)"), request.dialect)
+        }
     }
 
     /// `count_tokens` is unsigned: it returns an estimate, not an inference result.
@@ -136,6 +144,43 @@ struct InferenceEndpoint: Sendable {
                 failure = .upstream("the provider stream failed: \(error)")
             }
             try? send(renderer.fail(failure))
+        }
+    }
+}
+
+/// Waits for a provider stream's first event before the worker commits to `200
+/// text/event-stream`, so a provider that refuses up front (429 with `retry-after`, 5xx, a
+/// timeout before any token) gets its own status and headers instead of a 200 with an error frame.
+enum StreamStart {
+    enum Outcome: Sendable {
+        /// The same events, the first one included; dropping this stream cancels the provider.
+        case started(AsyncThrowingStream<CompletionEvent, any Error>)
+        /// The provider failed before producing an event.
+        case failed(any Error)
+    }
+
+    static func wait(for events: AsyncThrowingStream<CompletionEvent, any Error>) async -> Outcome {
+        let (relayed, relay) = AsyncThrowingStream.makeStream(of: CompletionEvent.self)
+        return await withCheckedContinuation { (started: CheckedContinuation<Outcome, Never>) in
+            let task = Task {
+                var pending: CheckedContinuation<Outcome, Never>? = started
+                do {
+                    for try await event in events {
+                        relay.yield(event)
+                        pending?.resume(returning: .started(relayed))
+                        pending = nil
+                    }
+                    relay.finish()
+                    pending?.resume(returning: .started(relayed))
+                } catch {
+                    if let pending {
+                        pending.resume(returning: .failed(error))
+                    } else {
+                        relay.finish(throwing: error)
+                    }
+                }
+            }
+            relay.onTermination = { _ in task.cancel() }
         }
     }
 }

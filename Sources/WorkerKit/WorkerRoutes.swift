@@ -13,7 +13,7 @@ struct WorkerRoutes: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestLogMiddleware(logger: logger))
+        router.add(middleware: RequestLogMiddleware(logger: logger, methodsByPath: Self.methodsByPath))
         router.get("health") { _, _ in
             guard let identity = identity.current else {
                 return Self.response(.json(status: 503, body: Array(#"{"status":"starting"}"#.utf8)))
@@ -43,6 +43,14 @@ struct WorkerRoutes: Sendable {
         }
         return router
     }
+
+    /// Every path below and the method it is served with. Hummingbird answers a known path with
+    /// the wrong method like an unknown one; this table lets the middleware make that a 405.
+    static let methodsByPath: [String: String] = [
+        "/health": "GET", "/signing-key": "GET", "/v1/ohttp/config": "GET", "/.well-known/ohttp-gateway": "GET",
+        "/v1/models": "GET", "/v1/chat/completions": "POST", "/v1/completions": "POST", "/v1/messages": "POST",
+        "/v1/messages/count_tokens": "POST",
+    ]
 
     private func withIdentity(_ body: (SigningIdentity) throws -> [UInt8]) async throws -> Response {
         guard let identity = identity.current else { return Self.notReady(.openAI) }
@@ -112,20 +120,27 @@ struct WorkerRoutes: Sendable {
 
 /// One line per request: method, path, status, duration (health checks at debug). Never bodies,
 /// headers or keys.
-/// Unknown routes become the OpenAI-shaped 404 instead of Hummingbird's empty one.
+/// Unknown routes become the OpenAI-shaped 404 instead of Hummingbird's empty one, and a known
+/// path with another method a 405 with `Allow`.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let methodsByPath: [String: String]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let response: Response
         do {
             response = try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
-            let apiError: APIError = error.status == .notFound
-                ? .unknownPath(method: request.method.rawValue, path: request.uri.path)
-                : .methodNotAllowed(method: request.method.rawValue, path: request.uri.path, allowed: ["GET", "POST"])
-            response = WorkerRoutes.response(.json(apiError, .openAI))
+        } catch let error as HTTPError where error.status == .notFound {
+            let (method, path) = (request.method.rawValue, request.uri.path)
+            if let allowed = methodsByPath[path] {
+                let refused = APIError.methodNotAllowed(method: method, path: path, allowed: [allowed])
+                var refusal = WorkerRoutes.response(.json(refused, .openAI))
+                refusal.headers[.allow] = allowed
+                response = refusal
+            } else {
+                response = WorkerRoutes.response(.json(.unknownPath(method: method, path: path), .openAI))
+            }
         }
         let elapsed = ContinuousClock.now - started
         // tls-front and the supervisor poll /health every second; only real traffic is info.
