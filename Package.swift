@@ -129,7 +129,13 @@ let package = Package(
         .testTarget(name: "OHTTPTests", dependencies: ["OHTTP", "GatewayCore"], exclude: ["Oracle"]),
         .testTarget(name: "EnclaveIPCTests", dependencies: ["EnclaveIPC", log] + nio),
         .testTarget(name: "KeyServiceKitTests", dependencies: ["KeyServiceKit"]),
-        .testTarget(name: "WorkerKitTests", dependencies: ["WorkerKit"]),
+        .testTarget(
+            name: "WorkerKitTests",
+            dependencies: [
+                "WorkerKit", "KeyServiceKit", "EnclaveIPC", "Attestation", "Providers", "GatewayCore", "OHTTP", log,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio
+        ),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
         .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"]),
         .testTarget(name: "HostProxyKitTests", dependencies: ["HostProxyKit"]),
