@@ -54,6 +54,9 @@ def on_term(signum, frame):
 
 
 signal.signal(signal.SIGTERM, on_term)
+# Children inherit the signal mask of the supervisor thread that spawned them, and Dispatch's
+# worker threads block SIGTERM; unblock it, or the supervisor's SIGTERM never arrives here.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 record(f"start {name} {' '.join(args)}")
 print(f"fake {name} up (pid {os.getpid()})", flush=True)
 print(f"fake {name} diagnostics on stderr", file=sys.stderr, flush=True)
