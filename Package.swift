@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "TLSFrontKit",
             dependencies: [
-                "GatewayCore", "EnclaveIPC", hummingbird, log,
+                "GatewayCore", "EnclaveIPC", "InferenceAPI", hummingbird, log,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -141,7 +141,16 @@ let package = Package(
         .testTarget(name: "HostProxyKitTests", dependencies: ["HostProxyKit"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"], exclude: ["Oracle"]),
-        // Depends on the executables so `swift test` builds the binaries it runs.
+        // Depend on the executables so `swift test` builds the binaries they run.
+        .testTarget(
+            name: "ApplianceTests",
+            dependencies: [
+                "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "GatewayCtl", "GatewayCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            exclude: ["Clients"]
+        ),
         .testTarget(
             name: "GatewayCtlTests",
             dependencies: ["GatewayCtl", "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "ConfidentialProxy"]

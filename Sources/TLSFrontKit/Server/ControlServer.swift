@@ -12,8 +12,8 @@ import NIOCore
 //   workers <endpoint>,<endpoint>\n → ok workers-ready=<n> workers-total=<n>
 //   anything else                 → error <reason>
 //
-// `workers` makes the list the new member set. Before answering it health-checks the new
-// workers once (so they take traffic at once if they are up) and waits, up to the drain
+// `workers` makes the list the new member set. Before answering it health-checks the members
+// not yet known healthy once (so they take traffic at once if they are up) and waits, up to the drain
 // timeout, until no request is outstanding on the removed ones. When the supervisor sees `ok`,
 // the removed workers get no new requests and have finished the old ones, so stopping them
 // fails nothing; this is the handshake that makes `rotate-workers` lossless.
@@ -73,9 +73,12 @@ struct ControlServer: Sendable {
                     return "error \(error)"
                 }
             }
-            let added = pool.replaceMembers(with: endpoints)
+            pool.replaceMembers(with: endpoints)
             logger.info("worker set changed", metadata: ["workers": "\(endpoints.map(\.description))"])
-            await checker.check(added)
+            // Every member not yet known healthy, not only the added ones: the workers tls-front
+            // was started with are members before they run, and `ok` tells the supervisor they
+            // take traffic now, not after the next periodic check.
+            await checker.check(endpoints.filter { !pool.isHealthy($0) })
             let drained = await waitForRemovedToDrain()
             let readiness = pool.readiness
             guard drained else {

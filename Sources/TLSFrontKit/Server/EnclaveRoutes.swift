@@ -1,6 +1,7 @@
 import EnclaveIPC
 import Foundation
 import Hummingbird
+import InferenceAPI
 import Logging
 
 /// The endpoints tls-front answers itself (ARCHITECTURE §4): `/health`, `/enclave/ready`,
@@ -23,7 +24,10 @@ struct EnclaveRoutes: Sendable {
             return await attestation(nonce: request.uri.queryParameters["nonce"].map(String.init))
         case (.post, "/v1/keys"): return await injectSecrets(&request)
         case (_, "/health"), (_, "/enclave/ready"), (_, "/enclave/attestation"), (_, "/v1/keys"):
-            return FrontResponse.error(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path)", type: "invalid_request_error")
+            let allowed = request.uri.path == "/v1/keys" ? ["POST"] : ["GET"]
+            return FrontResponse.error(
+                .methodNotAllowed(method: request.method.rawValue, path: request.uri.path, allowed: allowed), path: request.uri.path
+            )
         default: return nil
         }
     }
@@ -119,7 +123,13 @@ struct EnclaveRoutes: Sendable {
         do {
             nonce = try NonceParameter.parse(text)
         } catch {
-            return FrontResponse.error(.badRequest, error.description, type: "invalid_request_error")
+            return FrontResponse.error(
+                APIError(
+                    status: 400, message: error.description, openAIType: "invalid_request_error", param: "nonce",
+                    anthropicType: "invalid_request_error"
+                ),
+                path: "/enclave/attestation"
+            )
         }
         do {
             let document = try await keys.attest(nonce: nonce)
@@ -138,7 +148,7 @@ struct EnclaveRoutes: Sendable {
         do {
             body = try await request.collectBody(upTo: Self.maximumInjectionBytes)
         } catch {
-            return FrontResponse.tooLarge(limit: Self.maximumInjectionBytes)
+            return FrontResponse.error(.bodyTooLarge(limit: Self.maximumInjectionBytes), path: "/v1/keys")
         }
         do {
             let injected = try await keys.injectSecrets(envelope: Array(buffer: body))
@@ -153,11 +163,17 @@ struct EnclaveRoutes: Sendable {
     /// transport failures are 503: the enclave is up but its key service is not reachable.
     private func keyServiceFailure(_ error: KeyServiceClientError, operation: String) -> Response {
         if case .server(let refusal) = error {
+            let status = refusal.code.httpStatus
             return FrontResponse.error(
-                .init(code: refusal.code.httpStatus), "\(operation) refused: \(refusal.message)", type: refusal.code.rawValue
+                APIError(
+                    status: status, message: "\(operation) refused: \(refusal.message)",
+                    openAIType: status < 500 ? "invalid_request_error" : "server_error", code: refusal.code.rawValue,
+                    anthropicType: status < 500 ? "invalid_request_error" : "api_error"
+                ),
+                path: "/enclave"
             )
         }
         logger.warning("key service call failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
-        return FrontResponse.error(.serviceUnavailable, "\(operation) unavailable: the key service did not answer", type: "service_unavailable")
+        return FrontResponse.error(.unavailable("\(operation) unavailable: the key service did not answer"), path: "/enclave")
     }
 }

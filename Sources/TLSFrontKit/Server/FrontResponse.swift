@@ -1,32 +1,12 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import InferenceAPI
 
-/// The JSON responses tls-front writes itself. Errors use the OpenAI shape
-/// (`{"error":{"message","type","code","param"}}`, ARCHITECTURE §4) because most clients of
-/// this port are OpenAI SDKs that surface `error.message` to the user.
+/// The responses tls-front writes itself. Errors are InferenceAPI's `APIError`, rendered in the
+/// dialect of the path (Anthropic's shape under `/v1/messages`, OpenAI's elsewhere), so a client
+/// sees the same error body whether tls-front or a worker refused its request.
 enum FrontResponse {
-    private struct ErrorBody: Encodable {
-        struct Detail: Encodable {
-            let message: String
-            let type: String
-            let code: Int
-            let param: String?
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(message, forKey: .message)
-                try container.encode(type, forKey: .type)
-                try container.encode(code, forKey: .code)
-                try container.encode(param, forKey: .param)
-            }
-
-            enum CodingKeys: String, CodingKey { case message, type, code, param }
-        }
-
-        let error: Detail
-    }
-
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -36,12 +16,16 @@ enum FrontResponse {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ message: String, type: String) -> Response {
-        json(status, ErrorBody(error: .init(message: message, type: type, code: status.code, param: nil)))
-    }
-
-    static func tooLarge(limit: Int) -> Response {
-        error(.contentTooLarge, "request body exceeds the \(limit)-byte limit", type: "invalid_request_error")
+    static func error(_ error: APIError, path: String) -> Response {
+        let dialect: APIDialect = path.hasPrefix("/v1/messages") ? .anthropic : .openAI
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
+        return Response(
+            status: HTTPResponse.Status(code: error.status),
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.body(dialect)))
+        )
     }
 
     static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {

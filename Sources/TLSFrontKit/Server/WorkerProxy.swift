@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import EnclaveIPC
 import Hummingbird
 import HummingbirdCore
+import InferenceAPI
 import Logging
 import NIOCore
 
@@ -30,10 +31,12 @@ struct WorkerProxy: Sendable {
     func forward(_ request: Request, clientAddress: String?, writer: consuming ResponseWriter) async throws {
         let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
         if let declaredLength, declaredLength > maximumBodyBytes {
-            return try await writer.write(response: FrontResponse.tooLarge(limit: maximumBodyBytes))
+            return try await writer.write(response: FrontResponse.error(.bodyTooLarge(limit: maximumBodyBytes), path: request.uri.path))
         }
         guard let worker = pool.acquire() else {
-            let response = FrontResponse.error(.serviceUnavailable, "no inference worker is ready; retry shortly", type: "service_unavailable")
+            let response = FrontResponse.error(
+                .unavailable("no inference worker is ready; retry shortly", retryAfterSeconds: 1), path: request.uri.path
+            )
             return try await writer.write(response: response)
         }
         defer { pool.release(worker) }
@@ -56,7 +59,7 @@ struct WorkerProxy: Sendable {
             response = try await client.execute(upstream, timeout: TimeAmount(requestTimeout), logger: logger)
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            return try await writer.write(response: failureResponse(for: error, worker: worker))
+            return try await writer.write(response: failureResponse(for: error, worker: worker, path: request.uri.path))
         }
 
         var fields = HTTPFields()
@@ -65,10 +68,19 @@ struct WorkerProxy: Sendable {
         }
         let head = HTTPResponse(status: .init(code: Int(response.status.code)), headerFields: fields)
         let upstreamBody = response.body
+        let pool = pool, logger = logger
         try await writer.write(
             response: head,
             body: ResponseBody { bodyWriter in
-                for try await chunk in upstreamBody {
+                var chunks = upstreamBody.makeAsyncIterator()
+                while true {
+                    let chunk: ByteBuffer?
+                    do {
+                        chunk = try await chunks.next()
+                    } catch {
+                        throw Self.brokenMidResponse(error, worker: worker, pool: pool, logger: logger)
+                    }
+                    guard let chunk else { break }
                     try await bodyWriter.write(chunk)
                 }
                 try await bodyWriter.finish(nil)
@@ -76,22 +88,40 @@ struct WorkerProxy: Sendable {
         )
     }
 
-    private func failureResponse(for error: any Error, worker: Endpoint) -> Response {
+    /// The worker's answer broke off after its head went to the client (the worker crashed
+    /// mid-stream). All that is left is to close the client's connection, so it sees a
+    /// truncated response. The upstream error must not escape as it is: a truncated chunked
+    /// body surfaces as NIO's `HTTPParserError`, which Hummingbird takes for a malformed
+    /// *client* request and answers by writing a `400` head into the middle of the body.
+    private static func brokenMidResponse(_ error: any Error, worker: Endpoint, pool: WorkerPool, logger: Logger) -> any Error {
+        if Task.isCancelled { return CancellationError() }
+        pool.setHealthy(worker, false)
+        logger.warning("worker response broke off mid-body; closing the client connection", metadata: [
+            "worker": "\(worker)", "error": "\(error)",
+        ])
+        return UpstreamResponseBroken(worker: worker)
+    }
+
+    private func failureResponse(for error: any Error, worker: Endpoint, path: String) -> Response {
         if let limit = error as? BodyLimitExceeded {
-            return FrontResponse.tooLarge(limit: limit.limit)
+            return FrontResponse.error(.bodyTooLarge(limit: limit.limit), path: path)
         }
         if let clientError = error as? HTTPClientError, clientError == .deadlineExceeded {
             logger.warning("worker did not answer in time", metadata: ["worker": "\(worker)", "timeout": "\(requestTimeout)"])
-            return FrontResponse.error(
-                .gatewayTimeout, "the inference worker did not answer within \(requestTimeout)", type: "timeout"
-            )
+            return FrontResponse.error(.upstreamTimeout("the inference worker did not answer within \(requestTimeout)"), path: path)
         }
         // Connection-level failures mean the worker is gone (crashed, or stopping): keep new
         // requests away from it until a health check passes again.
         pool.setHealthy(worker, false)
         logger.warning("worker request failed", metadata: ["worker": "\(worker)", "error": "\(error)"])
-        return FrontResponse.error(.badGateway, "the inference worker failed to answer", type: "upstream_error")
+        return FrontResponse.error(.upstream("the inference worker failed to answer"), path: path)
     }
+}
+
+/// Ends the client connection when the worker's response breaks off mid-body.
+struct UpstreamResponseBroken: Error, CustomStringConvertible {
+    let worker: Endpoint
+    var description: String { "the response from \(worker) broke off mid-body" }
 }
 
 /// Thrown by `LimitedBody` when a streamed request body passes the limit.
