@@ -161,10 +161,13 @@ public actor Supervisor {
             return (configuration.programs.keyService, ["--listen", keyService] + dev + devRoot)
         case .tlsFront:
             let workers = activeWorkers.map { "unix://" + configuration.workerSocket($0) }.joined(separator: ",")
+            // A restart binds where the appliance already serves: with port 0 the first start's
+            // OS-chosen port, not a new one that clients and `status` do not know.
+            let listen = ready?.listen ?? configuration.listen
             return (
                 configuration.programs.tlsFront,
                 [
-                    "--listen", configuration.listen.description, "--key-service", keyService, "--workers", workers,
+                    "--listen", listen.description, "--key-service", keyService, "--workers", workers,
                     "--control", "unix://" + configuration.tlsFrontControlSocket,
                     "--certificate-out", configuration.certificatePath,
                 ] + configuration.tlsFrontArguments

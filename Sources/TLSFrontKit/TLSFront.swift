@@ -98,7 +98,13 @@ public final class TLSFront: Sendable {
                         try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
-                group.addTask { try await controlServer.serve(controlListener) }
+                group.addTask {
+                    // Cancelled once the listener has drained: the normal end of a graceful stop,
+                    // which must not make `run()` throw (tls-front would exit 1).
+                    do {
+                        try await controlServer.serve(controlListener)
+                    } catch where Task.isCancelled {}
+                }
             }
             logger.info(
                 "tls-front listening",
