@@ -1,0 +1,366 @@
+import Foundation
+import GatewayCore
+import Synchronization
+import Testing
+
+extension RuntimeTests {
+    /// Failure and shutdown paths of the process tree, and attestation of the running appliance.
+    @Suite("crash, shutdown and attestation")
+    struct LifecycleTests {
+        @Test func killingAWorkerMidStreamEndsThatStreamCleanlyAndTheSupervisorReplacesIt() async throws {
+            try await ApplianceHarness.run(workers: 2, workerArguments: slowWorkers) { appliance in
+                let before = try await appliance.status()
+                let victim = try #require(before["worker-1"]?.pid)
+                let key = try await appliance.withClient { try await $0.signingKey() }
+                let verifier = AnswerVerifier(key: key)
+
+                // Two slow streams: tls-front sends the second to the less loaded worker, so one
+                // runs on each; killing worker-1 breaks exactly one of them.
+                let probes = ["a", "b"].map { ChatProbe(.streamedText, tag: "crash-\($0)", words: 150) }
+                var streams: [CurlStream] = []
+                for probe in probes {
+                    let stream = try CurlStream(appliance, json: probe.json)
+                    streams.append(stream)
+                    try await stream.waitForFirstEvent()
+                }
+                #expect(kill(victim, SIGKILL) == 0)
+                let results = try await [streams[0].finish(), streams[1].finish()]
+
+                var broken = 0, verified = 0
+                for (probe, result) in zip(probes, results) {
+                    if result.status == 0, (try? verifier.verify(probe, HTTPAnswer(status: 200, body: Array(result.stdout.utf8)))) != nil {
+                        verified += 1
+                        continue
+                    }
+                    broken += 1
+                    // Ended, not hung (curl's --max-time would be exit 28), and ended as an error:
+                    // the connection closed mid-body, or an error event — never a signed answer,
+                    // never a stream that ends as if complete, never bytes outside HTTP framing.
+                    #expect(result.status != 28, "the broken stream hung until curl's timeout")
+                    #expect(!result.stdout.contains("tee_signature") && !result.stdout.contains("[DONE]"))
+                    #expect(!result.stdout.contains("HTTP/1.1"), "a second response was written into the stream")
+                    #expect(!result.stderr.contains("chunked-encoding"), "broken HTTP framing: \(result.stderr)")
+                    if result.status == 0 {
+                        #expect(result.stdout.contains(#""error""#), "the stream ended cleanly without an error event")
+                    }
+                    print("killed worker's stream ended: curl exit \(result.status) \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+                }
+                #expect(broken == 1 && verified == 1, "broken \(broken), verified \(verified)")
+
+                let recovered = try await appliance.waitForStatus("worker-1 replaced") { status in
+                    guard let worker = status["worker-1"], let pid = worker.pid else { return false }
+                    return pid != victim && worker.state == "ready"
+                }
+                #expect(recovered["worker-1"]?.restarts == 1, "\(recovered)")
+                #expect(recovered["worker-1"]?.routed == true)
+                #expect(recovered["worker-2"]?.pid == before["worker-2"]?.pid, "the other worker was touched")
+                #expect(recovered["key-service"]?.pid == before["key-service"]?.pid)
+
+                // New requests: every kind, more than one per worker, all verified.
+                try await appliance.withClient { client in
+                    let load = LoadGenerator(client: client, verifier: verifier)
+                    for round in 0..<2 {
+                        for kind in ChatProbe.Kind.allCases { await load.perform(ChatProbe(kind, tag: "after\(round)", words: 3)) }
+                    }
+                    print("after the crash: verified \(load.report.summary)")
+                    #expect(load.report.failures.isEmpty, "\(load.report.failures)")
+                    #expect(load.report.teeIDs == [key.teeID.description])
+                }
+            }
+        }
+
+        @Test func requestsDuringAWorkerCrashAreAnsweredOrRefusedCleanly() async throws {
+            try await ApplianceHarness.run(workers: 2, workerArguments: slowWorkers) { appliance in
+                let before = try await appliance.status()
+                let victim = try #require(before["worker-2"]?.pid)
+                try await appliance.withClient { client in
+                    let key = try await client.signingKey()
+                    let load = LoadGenerator(client: client, verifier: AnswerVerifier(key: key))
+                    var killed = ContinuousClock.now, replaced = ContinuousClock.now
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { await load.run(clients: 4) }
+                        defer { load.stop() }
+                        try await load.waitForStreamsGenerating(2)
+                        killed = .now
+                        #expect(kill(victim, SIGKILL) == 0)
+                        _ = try await appliance.waitForStatus("worker-2 replaced") { status in
+                            status["worker-2"].map { $0.pid != nil && $0.pid != victim && $0.state == "ready" } ?? false
+                        }
+                        replaced = .now
+                        try await load.waitForMoreRequests(12)
+                        load.stop()
+                        try await group.waitForAll()
+                    }
+                    let report = load.report
+                    print("load across a worker crash: verified \(report.summary)")
+                    for failure in report.failures { print("  failed: \(failure)") }
+                    // Only requests sent before the replacement was ready may fail, each with a
+                    // clean 502 (in flight on the killed worker) or a broken-off stream; at most
+                    // one per loop, since each loop sends one request at a time.
+                    #expect(report.failures.count <= 4, "\(report.failures)")
+                    for failure in report.failures {
+                        #expect(failure.started < replaced, "sent after the replacement was ready: \(failure)")
+                        let text = failure.description.lowercased()
+                        #expect(
+                            text.contains("http 502") || text.contains("stream") || text.contains("connection")
+                                || text.contains("eof"),
+                            "\(failure)"
+                        )
+                    }
+                    print("  worker killed; replacement ready after \(replaced - killed)")
+                    #expect(report.total - report.failures.count >= 12)
+                    #expect(report.teeIDs == [key.teeID.description])
+                }
+            }
+        }
+
+        @Test func sigtermFinishesTheStreamInFlightThenExitsZero() async throws {
+            let supervisor = try await DirectSupervisor.start(workers: 1, workerArguments: slowWorkers)
+            defer { supervisor.cleanUp() }
+            try await ApplianceClient.with(url: supervisor.url, certificatePath: supervisor.certificatePath) { client in
+                let key = try await client.signingKey()
+                let load = LoadGenerator(client: client, verifier: AnswerVerifier(key: key))
+                let generating = Shared(false)
+                async let answer = load.perform(
+                    ChatProbe(.streamedText, tag: "sigterm", words: 100), onGenerating: { generating.withLock { $0 = true } }
+                )
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !generating.value, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                #expect(generating.value, "the stream never started")
+                supervisor.signal(SIGTERM)
+                let verified = await answer
+                #expect(verified != nil, "the stream in flight at SIGTERM: \(load.report.failures)")
+                #expect(verified?.teeID == key.teeID.description)
+            }
+            let status = try await supervisor.waitForExit(limit: .seconds(30))
+            let output = supervisor.output
+            #expect(status == 0, "supervisor exited \(status):\n\(output.suffix(30).joined(separator: "\n"))")
+            #expect(output.contains("[supervisor] stopped"))
+            for child in ["tls-front", "worker-1", "key-service"] {
+                #expect(
+                    output.contains("[supervisor] \(child) stopped (exited with status 0)"),
+                    "\(child) did not exit 0: \(output.filter { $0.hasPrefix("[supervisor] \(child)") || $0.hasPrefix("[\(child)] Error") })"
+                )
+            }
+        }
+
+        @Test func attestingTheDevApplianceVerifiesEveryBindingWithTheDevRootOnly() async throws {
+            try await ApplianceHarness.run(workers: 1) { appliance in
+                let key = try await appliance.withClient { try await $0.signingKey() }
+                let banner = try #require(appliance.output.first { $0.contains("TLS certificate SHA-256:") })
+                let fingerprint = try #require(banner.split(separator: " ").last.map(String.init))
+
+                let trusted = try await gatewayctl(["attest", "--url", appliance.url, "--dev-root", appliance.devRootPath])
+                #expect(trusted.status == 0, "\(trusted.stdout)\(trusted.stderr)")
+                #expect(trusted.stdout.contains("gateway: VERIFIED ✓"))
+                #expect(!trusted.stdout.contains("✗"), "\(trusted.stdout)")
+                for binding in [
+                    "✓ document", "✓ signature", "✓ chain", "✓ nonce", "✓ user_data: TLS certificate",
+                    "✓ user_data: signing key", "✓ user_data: OHTTP key configs", "✓ tee_id", "✓ OHTTP key configs",
+                ] {
+                    #expect(trusted.stdout.contains(binding), "missing '\(binding)' in:\n\(trusted.stdout)")
+                }
+                #expect(trusted.stdout.contains("TLS cert:    sha256 \(fingerprint)"), "not the certificate the banner announced")
+                #expect(trusted.stdout.contains("tee_id \(key.teeID)"))
+
+                let untrusted = try await gatewayctl(["attest", "--url", appliance.url])
+                #expect(untrusted.status == 1, "\(untrusted.stdout)\(untrusted.stderr)")
+                #expect(untrusted.stdout.contains("✗ chain"), "\(untrusted.stdout)")
+                #expect(untrusted.stdout.contains("not a trusted root"))
+                #expect(untrusted.stdout.contains("gateway: NOT VERIFIED ✗"))
+
+                // PCRs: the document's own values pass; the same with PCR0 changed fails on PCR0.
+                let json = try await gatewayctl(["attest", "--url", appliance.url, "--dev-root", appliance.devRootPath, "--json"])
+                #expect(json.status == 0, "\(json.stderr)")
+                let pcrs = try JSONParser().parse(json.stdout)["attestation"]?["pcrs"]
+                let actual = try [0, 1, 2].map { index in
+                    try #require(pcrs?[String(index)]?.stringValue, "no PCR\(index) in the --json report")
+                }
+                let directory = appliance.runtimeDirectory
+                let matching = try measurementsFile(in: directory, name: "matching.json", pcrs: actual)
+                let matched = try await gatewayctl(
+                    ["attest", "--url", appliance.url, "--dev-root", appliance.devRootPath, "--measurements", matching]
+                )
+                #expect(matched.status == 0, "\(matched.stdout)\(matched.stderr)")
+                for index in 0...2 { #expect(matched.stdout.contains("✓ PCR\(index)"), "\(matched.stdout)") }
+
+                var wrong = actual
+                wrong[0] = String(wrong[0].map { $0 == "0" ? "1" : "0" })
+                let differing = try measurementsFile(in: directory, name: "pcr0.json", pcrs: wrong)
+                let mismatched = try await gatewayctl(
+                    ["attest", "--url", appliance.url, "--dev-root", appliance.devRootPath, "--measurements", differing]
+                )
+                #expect(mismatched.status == 1, "\(mismatched.stdout)\(mismatched.stderr)")
+                #expect(mismatched.stdout.contains("✗ PCR0"), "\(mismatched.stdout)")
+                #expect(mismatched.stdout.contains(wrong[0]), "the report does not name the expected PCR0")
+                #expect(mismatched.stdout.contains("✓ PCR1") && mismatched.stdout.contains("✓ PCR2"))
+                #expect(mismatched.stdout.contains("gateway: NOT VERIFIED ✗"))
+            }
+        }
+    }
+}
+
+private func gatewayctl(_ arguments: [String]) async throws -> CommandResult {
+    try await offThePool { try run(executable("gatewayctl"), arguments) }
+}
+
+/// A `measurements.txt` as `nitro-cli build-enclave` writes it.
+private func measurementsFile(in directory: String, name: String, pcrs: [String]) throws -> String {
+    let path = directory + "/" + name
+    let json = """
+        {"Measurements": {"HashAlgorithm": "Sha384 { ... }", "PCR0": "\(pcrs[0])", "PCR1": "\(pcrs[1])", "PCR2": "\(pcrs[2])"}}
+        """
+    try json.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+// MARK: - Helpers
+
+/// A streamed chat request run by curl, its output read as it arrives, so a test can act
+/// while the stream is generating and then see exactly how it ended (curl's exit status).
+final class CurlStream: Sendable {
+    private let process: Process
+    private let stdout = Shared<[UInt8]>([])
+    private let stderr = Shared<[UInt8]>([])
+    private let openPipes = Shared(2)
+
+    init(_ appliance: ApplianceHarness, json: String) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = [
+            "-sS", "-N", "--max-time", "120", "--cacert", appliance.certificatePath,
+            appliance.url + "/v1/chat/completions", "-H", "Content-Type: application/json", "--data-binary", json,
+        ]
+        let (out, err) = (Pipe(), Pipe())
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        for (pipe, buffer) in [(out, stdout), (err, stderr)] {
+            pipe.fileHandleForReading.readabilityHandler = { [openPipes] handle in
+                let data = handle.availableData
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                    openPipes.withLock { $0 -= 1 }
+                } else {
+                    buffer.withLock { $0 += data }
+                }
+            }
+        }
+        try process.run()
+    }
+
+    /// Waits for the first SSE event: the request reached a worker, which is generating.
+    func waitForFirstEvent(limit: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while !String(decoding: stdout.value, as: UTF8.self).contains("data: ") {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                throw HarnessError("stream produced no event: \(String(decoding: stderr.value, as: UTF8.self))")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Waits for curl to exit and its output to be read; a stream still open after `limit`
+    /// is killed and reported as hung.
+    func finish(limit: Duration = .seconds(60)) async throws -> CommandResult {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning || openPipes.value > 0 {
+            guard ContinuousClock.now < deadline else {
+                process.terminate()
+                throw HarnessError("stream still open after \(limit): it hung")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: stdout.value, as: UTF8.self),
+            stderr: String(decoding: stderr.value, as: UTF8.self)
+        )
+    }
+}
+
+/// `supervisor --dev` started directly, for the test that signals the supervisor itself:
+/// ApplianceHarness keeps its process private, and its `stop()` returns without checking the
+/// exit status when the supervisor has already exited.
+final class DirectSupervisor: Sendable {
+    let directory: String
+    let url: String
+    var certificatePath: String { directory + "/tls-cert.pem" }
+    private let process: Process
+    private let lines: Shared<[String]>
+
+    var output: [String] { lines.value }
+
+    private init(directory: String, url: String, process: Process, lines: Shared<[String]>) {
+        self.directory = directory
+        self.url = url
+        self.process = process
+        self.lines = lines
+    }
+
+    static func start(workers: Int, workerArguments: [String]) async throws -> DirectSupervisor {
+        var template = Array("/tmp/appl-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
+        let directory = String(cString: created)
+        let process = Process()
+        process.executableURL = executable("supervisor")
+        process.arguments = ["--dev", "--port", "0", "--workers", String(workers), "--runtime-dir", directory]
+            + workerArguments.map { "--worker-arg=\($0)" }
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_RUNTIME_DIR"] = directory
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let lines = Shared<[String]>([])
+        let partial = Shared<[UInt8]>([])
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            let complete: [String] = partial.withLock { buffer in
+                buffer += data
+                var found: [String] = []
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    found.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                    buffer.removeSubrange(...newline)
+                }
+                return found
+            }
+            lines.withLock { $0 += complete }
+        }
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            if let line = lines.withLock({ $0.first { $0.hasPrefix("  URL:") } }), let url = line.split(separator: " ").last {
+                return DirectSupervisor(directory: directory, url: String(url), process: process, lines: lines)
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning { process.terminate() }
+        throw HarnessError("supervisor not ready:\n\(lines.value.joined(separator: "\n"))")
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// The exit status; throws if the supervisor still runs after `limit` (then kills it).
+    func waitForExit(limit: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw HarnessError("supervisor still running \(limit) after the signal")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+
+    /// Kills a supervisor a failed test left running and removes the runtime directory.
+    func cleanUp() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
