@@ -206,5 +206,10 @@ private func serve(_ configuration: HostProxyConfiguration, logLevel: Logger.Lev
         return source
     }
     defer { sources.forEach { $0.cancel() } }
-    try await task.value
+    do {
+        try await task.value
+    } catch is CancellationError {
+        // SIGTERM/SIGINT cancelled the service: a requested stop, exit 0 so systemd does not
+        // record `systemctl stop` (or the supervisor's stop of the bridge) as a failure.
+    }
 }
