@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "GatewayCore", dependencies: crypto),
         .target(
             name: "Attestation",
-            dependencies: crypto + [
+            dependencies: ["GatewayCore"] + crypto + [
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]

@@ -33,9 +33,9 @@ import Testing
         var sha256 = Self.base
         sha256["HashAlgorithm"] = "Sha256 { ... }"
         let cases: [(Data, MeasurementsError)] = [
-            (Self.json(badHex), .badHex(pcr: "PCR1", reason: "invalid hex character at position 94")),
+            (Self.json(badHex), .badHex(pcr: "PCR1", reason: "invalid hex digit \"z\" at offset 94")),
             (Self.json(short), .wrongLength(pcr: "PCR2", bytes: 47)),
-            (Self.json(odd), .badHex(pcr: "PCR0", reason: "odd number of hex digits (95)")),
+            (Self.json(odd), .badHex(pcr: "PCR0", reason: "hex string has an odd number of digits (95)")),
             (Self.json(missing), .missingField("Measurements.PCR1")),
             (Self.json(sha256), .unsupportedHashAlgorithm("Sha256 { ... }")),
             (Data("PCR0=abc".utf8), .notJSONObject),

@@ -1,3 +1,4 @@
+import GatewayCore
 import Crypto
 
 /// The `user_data` that ties an attestation to the keys the gateway presents: a sequence of
@@ -42,7 +43,7 @@ public struct UserDataBinding: Sendable, Equatable {
         for start in stride(from: 0, to: userData.count, by: Self.entrySize) {
             let prefix = Array(userData[start..<start + 2])
             guard prefix == Self.multihashPrefix else {
-                throw .notSHA256Multihash(entry: hashes.count, offset: start, prefix: prefix.hexString)
+                throw .notSHA256Multihash(entry: hashes.count, offset: start, prefix: Hex.encode(prefix))
             }
             hashes.append(Array(userData[start + 2..<start + Self.entrySize]))
         }

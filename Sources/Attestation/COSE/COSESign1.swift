@@ -1,3 +1,4 @@
+import GatewayCore
 import Crypto
 
 /// A COSE_Sign1 message restricted to the profile NSM uses: protected header exactly
@@ -72,7 +73,7 @@ public struct COSESign1: Sendable, Equatable {
         let header: CBOR
         do { header = try CBORDecoder.decode(bytes) } catch { throw .protectedHeader(error) }
         guard case .map(let entries) = header, entries.count == 1, entries[0].key == .unsigned(1) else {
-            throw .unsupportedProtectedHeader(bytes.hexString)
+            throw .unsupportedProtectedHeader(Hex.encode(bytes))
         }
         guard entries[0].value == .integer(-35) else {
             throw .unsupportedAlgorithm(Self.describe(entries[0].value))

@@ -1,3 +1,4 @@
+import GatewayCore
 import Foundation
 
 /// Expected PCR values of an enclave image, read from `measurements.txt` as `nitro-cli
@@ -36,12 +37,14 @@ public struct Measurements: Sendable, Equatable {
                 continue
             }
             guard let hex = value as? String else { throw .notAString(key) }
-            switch Hex.decode(hex) {
-            case .failure(let error): throw .badHex(pcr: key, reason: error.description)
-            case .success(let bytes):
-                guard bytes.count == 48 else { throw .wrongLength(pcr: key, bytes: bytes.count) }
-                pcrs[index] = bytes
+            let bytes: [UInt8]
+            do {
+                bytes = try Hex.decode(hex)
+            } catch {
+                throw .badHex(pcr: key, reason: error.description)
             }
+            guard bytes.count == 48 else { throw .wrongLength(pcr: key, bytes: bytes.count) }
+            pcrs[index] = bytes
         }
         self.pcrs = pcrs
     }

@@ -1,3 +1,4 @@
+import GatewayCore
 import Crypto
 import Foundation
 import X509
@@ -78,7 +79,7 @@ public struct AttestationVerifier: Sendable {
         } catch {
             return .failed(.chain(error))
         }
-        let rootFingerprint = SHA256.hash(data: document.cabundle.first ?? []).hexString
+        let rootFingerprint = Hex.encode(SHA256.hash(data: document.cabundle.first ?? []))
         let root = rootFingerprint == TrustAnchors.awsNitroRootG1SHA256 ? "AWS Nitro Root-G1" : "the dev root"
         return .passed(
             "leaf and \(document.cabundle.count) CA certificates up to \(root), valid at \(time.iso8601))"
@@ -113,6 +114,6 @@ public struct AttestationVerifier: Sendable {
         guard let bound = binding.hash(of: entry) else { return .failed(.bindingEntryMissing(entry)) }
         let expected = UserDataBinding.digest(presented)
         guard bound == expected else { return .failed(.bindingMismatch(entry, expected: expected, got: bound)) }
-        return .passed("sha256 \(expected.hexString) bound in user_data")
+        return .passed("sha256 \(Hex.encode(expected)) bound in user_data")
     }
 }

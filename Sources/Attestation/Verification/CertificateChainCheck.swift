@@ -1,3 +1,4 @@
+import GatewayCore
 import Crypto
 import Foundation
 @_spi(FixedExpiryValidationTime) import X509
@@ -25,7 +26,7 @@ struct CertificateChainCheck {
         path.append(("leaf", leaf))
 
         guard !cabundle.isEmpty, roots.contains(where: { $0 == path[0].certificate }) else {
-            throw .untrustedRoot(sha256: SHA256.hash(data: cabundle.first ?? []).hexString)
+            throw .untrustedRoot(sha256: Hex.encode(SHA256.hash(data: cabundle.first ?? [])))
         }
         for position in path.indices.dropFirst() { try checkIssued(path[position], by: path[position - 1]) }
         // Compared one bound at a time: a hostile certificate may have notBefore > notAfter.

@@ -1,3 +1,4 @@
+import GatewayCore
 import Crypto
 import SwiftASN1
 import X509
@@ -28,7 +29,7 @@ public struct TrustAnchors: Sendable {
     static func awsNitroRootG1() throws(ChainError) -> Certificate {
         let document: PEMDocument
         do { document = try PEMDocument(pemString: awsNitroRootG1PEM) } catch { throw .invalidEmbeddedRoot("\(error)") }
-        let fingerprint = SHA256.hash(data: document.derBytes).hexString
+        let fingerprint = Hex.encode(SHA256.hash(data: document.derBytes))
         guard fingerprint == awsNitroRootG1SHA256 else {
             throw .embeddedRootFingerprint(expected: awsNitroRootG1SHA256, got: fingerprint)
         }

@@ -1,3 +1,4 @@
+import GatewayCore
 import Foundation
 
 /// The outcome of verifying one attestation document: every check with its status, plus what
@@ -40,7 +41,7 @@ public struct VerificationReport: Sendable, Equatable {
             lines.append("timestamp:   \(date.iso8601) (\(timestamp) ms)")
         }
         if let verificationTime { lines.append("verified at: \(verificationTime.iso8601)") }
-        for (index, value) in displayedPCRs { lines.append("PCR\(index):\(index < 10 ? " " : "") \(value.hexString)") }
+        for (index, value) in displayedPCRs { lines.append("PCR\(index):\(index < 10 ? " " : "") \(Hex.encode(value))") }
         for result in results {
             let name = result.check.description
             switch result.status {
@@ -89,7 +90,7 @@ extension VerificationReport: Encodable {
             try container.encode(date.iso8601, forKey: .timestamp)
         }
         try container.encodeIfPresent(verificationTime?.iso8601, forKey: .verifiedAt)
-        let pcrHex = Dictionary(uniqueKeysWithValues: pcrs.map { ("\($0.key)", $0.value.hexString) })
+        let pcrHex = Dictionary(uniqueKeysWithValues: pcrs.map { ("\($0.key)", Hex.encode($0.value)) })
         try container.encode(pcrHex, forKey: .pcrs)
         let checks = results.map { result in
             switch result.status {
