@@ -235,18 +235,19 @@ final class CurlStream: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err
+        try process.run()
+        // A blocking reader per pipe on its own thread: `availableData` returns empty exactly
+        // at EOF, which `readabilityHandler` does not reliably report on Linux.
         for (pipe, buffer) in [(out, stdout), (err, stderr)] {
-            pipe.fileHandleForReading.readabilityHandler = { [openPipes] handle in
-                let data = handle.availableData
-                if data.isEmpty {
-                    handle.readabilityHandler = nil
-                    openPipes.withLock { $0 -= 1 }
-                } else {
+            DispatchQueue.global().async { [openPipes] in
+                while true {
+                    let data = pipe.fileHandleForReading.availableData
+                    if data.isEmpty { break }
                     buffer.withLock { $0 += data }
                 }
+                openPipes.withLock { $0 -= 1 }
             }
         }
-        try process.run()
     }
 
     /// Waits for the first SSE event: the request reached a worker, which is generating.
@@ -266,8 +267,12 @@ final class CurlStream: Sendable {
         let deadline = ContinuousClock.now + limit
         while process.isRunning || openPipes.value > 0 {
             guard ContinuousClock.now < deadline else {
+                let running = process.isRunning
                 process.terminate()
-                throw HarnessError("stream still open after \(limit): it hung")
+                throw HarnessError(
+                    "stream still open after \(limit) (curl running: \(running)): it hung; last bytes: "
+                        + String(decoding: stdout.value.suffix(300), as: UTF8.self)
+                )
             }
             try await Task.sleep(for: .milliseconds(10))
         }
