@@ -22,7 +22,12 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("key-service"), help: "The key service, e.g. unix:///run/enclave/key.sock.")
     var keyService: String
 
-    @Flag(help: "Dev mode (set by the supervisor): keys from the dev key-service; upstreams are reached directly unless --egress-proxy is given.")
+    @Flag(
+        help: ArgumentHelp(
+            "Dev mode (set by the supervisor): keys from the dev key-service; upstreams are reached directly "
+                + "unless --egress-proxy is given."
+        )
+    )
     var dev = false
 
     @Option(name: .customLong("local-token-delay-ms"), help: "Delay between the local model's streamed tokens (demos and tests).")
@@ -33,7 +38,10 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("upstream-ca-file"),
-        help: "PEM file of CA certificates trusted for upstream TLS in addition to the system's (private OpenAI-compatible endpoints)."
+        help: ArgumentHelp(
+            "PEM file of CA certificates trusted for upstream TLS in addition to the system's "
+                + "(private OpenAI-compatible endpoints)."
+        )
     )
     var upstreamCAFile: String?
 

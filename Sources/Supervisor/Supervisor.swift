@@ -28,7 +28,10 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Option(name: .customLong("runtime-dir"), help: "Directory for sockets and the certificate (default: a new /tmp/enclave-gateway-XXXXXX).")
     var runtimeDirectory: String?
 
-    @Option(name: .customLong("bin-dir"), help: "Where key-service, tls-front, inference-worker and host-proxy are (default: next to this executable).")
+    @Option(
+        name: .customLong("bin-dir"),
+        help: "Where key-service, tls-front, inference-worker and host-proxy are (default: next to this executable)."
+    )
     var binDirectory: String?
 
     @Option(name: .customLong("worker-arg"), help: "Extra argument for every worker (repeatable), e.g. --worker-arg=--local-token-delay-ms --worker-arg=20.")
@@ -42,7 +45,10 @@ struct SupervisorCommand: AsyncParsableCommand {
     )
     var egress: String?
 
-    @Option(name: .customLong("egress-listen"), help: "Where the egress bridge accepts the workers' CONNECT requests (a tcp:// endpoint).")
+    @Option(
+        name: .customLong("egress-listen"),
+        help: "Where the egress bridge accepts the workers' CONNECT requests (a tcp:// endpoint)."
+    )
     var egressListen = "tcp://127.0.0.1:3128"
 
     @Flag(name: .customLong("restart-key-service"), help: "Restart key-service when it dies (new keys, new tee_id) instead of stopping the appliance.")
@@ -92,7 +98,8 @@ struct SupervisorCommand: AsyncParsableCommand {
         let dev = self.dev
         try await supervisor.run { ready in
             try? RuntimeDirectory.writePointer(controlSocket: configuration.controlSocket, to: pointer)
-            writeLine(dev ? ready.banner() : "[supervisor] ready: \(ready.url) certificate-sha256=\(ready.certificateSHA256)")
+            writeLine(
+                dev ? ready.banner() : "[supervisor] ready: \(ready.url) certificate-sha256=\(ready.certificateSHA256)")
         }
     }
 }
@@ -108,7 +115,9 @@ extension SupervisorCommand {
     /// `--egress` and `--egress-listen` as the supervisor's bridge configuration; nil without `--egress`.
     func makeEgressBridge() throws -> SupervisorConfiguration.EgressBridge? {
         guard let egress else {
-            guard egressListen == "tcp://127.0.0.1:3128" else { throw ValidationError("--egress-listen needs --egress") }
+            guard egressListen == "tcp://127.0.0.1:3128" else {
+                throw ValidationError("--egress-listen needs --egress")
+            }
             return nil
         }
         let upstream: Endpoint
@@ -125,8 +134,8 @@ extension SupervisorCommand {
         }
         guard case .tcp(let host, let port) = listen.address, port != 0 else {
             throw ValidationError(
-                "--egress-listen \(egressListen): expected tcp://HOST:PORT with a fixed port, e.g. tcp://127.0.0.1:3128 "
-                    + "(workers are given HOST:PORT as their HTTP proxy)"
+                "--egress-listen \(egressListen): expected tcp://HOST:PORT with a fixed port, "
+                    + "e.g. tcp://127.0.0.1:3128 (workers are given HOST:PORT as their HTTP proxy)"
             )
         }
         return SupervisorConfiguration.EgressBridge(upstream: upstream, host: host, port: port)

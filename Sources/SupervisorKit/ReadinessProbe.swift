@@ -40,7 +40,9 @@ public enum ReadinessProbe: Sendable, Hashable {
             return response.hasPrefix("HTTP/1.1 200") || response.hasPrefix("HTTP/1.0 200")
         case .hostProxyMetrics(let endpoint):
             let request = "GET /metrics HTTP/1.1\r\nHost: host-proxy\r\nConnection: close\r\n\r\n"
-            guard let response = try? await LineExchange.exchange(request, with: endpoint, timeout: timeout) else { return false }
+            guard let response = try? await LineExchange.exchange(request, with: endpoint, timeout: timeout) else {
+                return false
+            }
             return response.hasPrefix("HTTP/1.1 200")
         case .tlsFrontControl(let endpoint):
             guard let reply = try? await LineExchange.exchange("status\n", with: endpoint, timeout: timeout) else { return false }

@@ -49,7 +49,8 @@ final class BackgroundProcess: Sendable {
         while ContinuousClock.now < deadline {
             if let found = lines.lazy.compactMap(extract).first { return found }
             guard process.isRunning else {
-                throw HarnessError("\(name) exited (\(process.terminationStatus)) before \(what):\n\(lines.joined(separator: "\n"))")
+                throw HarnessError(
+                    "\(name) exited (\(process.terminationStatus)) before \(what):\n\(lines.joined(separator: "\n"))")
             }
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -13,7 +13,8 @@ struct EgressTests {
 
     @Test func aWorkerReachesAnAllowlistedUpstreamThroughTheBridgeAndTheHostEgress() async throws {
         try await withEgressAppliance(allowMock: true) { appliance, mock, egress in
-            let result = try appliance.curl("/v1/chat/completions", body: Self.request, extra: ["-w", "\n%{http_code}"])
+            let result = try appliance.curl(
+                "/v1/chat/completions", body: Self.request, extra: ["-w", "\n%{http_code}"])
             #expect(result.status == 0, "\(result.stderr)")
             let (body, code) = Self.splitStatus(result.stdout)
             #expect(code == "200", "\(body)")
@@ -35,10 +36,14 @@ struct EgressTests {
             let egressLabels = ["direction": "egress"]
             #expect(try egress.metric("host_proxy_connections_total", egressLabels) == 1)
             #expect(try egress.metric("host_proxy_upstream_connect_seconds_count", egressLabels) == 1)
-            let sent = try #require(try egress.metric("host_proxy_bytes_total", ["direction": "egress", "flow": "from_client"]))
-            let received = try #require(try egress.metric("host_proxy_bytes_total", ["direction": "egress", "flow": "to_client"]))
+            let sent = try #require(
+                try egress.metric("host_proxy_bytes_total", ["direction": "egress", "flow": "from_client"]))
+            let received = try #require(
+                try egress.metric("host_proxy_bytes_total", ["direction": "egress", "flow": "to_client"]))
             #expect(sent > 0 && received > 0, "from_client=\(sent) to_client=\(received)")
-            #expect(try egress.metric("host_proxy_refusals_total", ["direction": "egress", "reason": "not_allowlisted"]) == 0)
+            #expect(
+                try egress.metric("host_proxy_refusals_total", ["direction": "egress", "reason": "not_allowlisted"])
+                    == 0)
 
             // The supervisor runs the bridge as a child and gave every worker its address.
             let status = try appliance.ctl("status")
@@ -49,7 +54,8 @@ struct EgressTests {
 
     @Test func anUpstreamMissingFromTheAllowlistIsRefusedWith502AndCounted() async throws {
         try await withEgressAppliance(allowMock: false) { appliance, mock, egress in
-            let result = try appliance.curl("/v1/chat/completions", body: Self.request, extra: ["-w", "\n%{http_code}"])
+            let result = try appliance.curl(
+                "/v1/chat/completions", body: Self.request, extra: ["-w", "\n%{http_code}"])
             #expect(result.status == 0, "\(result.stderr)")
             let (body, code) = Self.splitStatus(result.stdout)
             #expect(code == "502", "\(body)")
@@ -60,7 +66,9 @@ struct EgressTests {
 
             #expect(mock.requests.isEmpty, "the mock must not be reached: \(mock.requests)")
             // One request, one refusal: the worker does not retry a tunnel the host refused.
-            #expect(try egress.metric("host_proxy_refusals_total", ["direction": "egress", "reason": "not_allowlisted"]) == 1)
+            #expect(
+                try egress.metric("host_proxy_refusals_total", ["direction": "egress", "reason": "not_allowlisted"])
+                    == 1)
             #expect(try egress.metric("host_proxy_upstream_connect_seconds_count", ["direction": "egress"]) == 0)
             #expect(
                 egress.process.lines.contains {
@@ -79,7 +87,9 @@ struct EgressTests {
             var restarted: (pid: Int32, line: String)?
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
-                if let bridge = try Self.bridge(appliance), let pid = bridge.pid, pid != before, bridge.line.contains(" ready ") {
+                if let bridge = try Self.bridge(appliance), let pid = bridge.pid, pid != before,
+                    bridge.line.contains(" ready ")
+                {
                     restarted = (pid, bridge.line)
                     break
                 }
@@ -89,7 +99,8 @@ struct EgressTests {
             let line = try #require(restarted?.line, "the bridge was not restarted: \(status)")
             #expect(line.contains("restarts=1"), "\(line)")
             // Calls work again through the new bridge.
-            let result = try appliance.curl("/v1/chat/completions", body: Self.request, extra: ["-w", "\n%{http_code}"])
+            let result = try appliance.curl(
+                "/v1/chat/completions", body: Self.request, extra: ["-w", "\n%{http_code}"])
             #expect(Self.splitStatus(result.stdout).code == "200", "\(result.stdout)")
         }
     }
@@ -150,7 +161,9 @@ struct EgressTests {
     /// The `egress-bridge` line of `supervisor ctl status` and its pid (nil while restarting).
     static func bridge(_ appliance: ApplianceHarness) throws -> (line: String, pid: Int32?)? {
         let status = try appliance.ctl("status").stdout
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("egress-bridge ") }) else { return nil }
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("egress-bridge ") }) else {
+            return nil
+        }
         let pid = line.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { Int32($0.dropFirst(4)) }
         return (String(line), pid)
     }

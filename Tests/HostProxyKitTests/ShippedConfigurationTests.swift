@@ -12,7 +12,9 @@ struct ShippedConfigurationTests {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
             let parent = directory.deletingLastPathComponent()
-            guard parent.path != directory.path else { throw ConfigurationError.invalid(path: name, reason: "no Package.swift") }
+            guard parent.path != directory.path else {
+                throw ConfigurationError.invalid(path: name, reason: "no Package.swift")
+            }
             directory = parent
         }
         return directory.appendingPathComponent("image").appendingPathComponent(name).path
@@ -38,6 +40,9 @@ struct ShippedConfigurationTests {
         #expect(lines.contains("Type=notify"))
         #expect(lines.contains("Restart=on-failure"))
         #expect(lines.contains { $0.hasPrefix("WatchdogSec=") })
-        #expect(lines.contains { $0.hasPrefix("ExecStart=") && $0.contains(" run --config /etc/enclave-gateway/host-proxy.json") })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("ExecStart=") && $0.contains(" run --config /etc/enclave-gateway/host-proxy.json")
+            })
     }
 }

@@ -163,6 +163,7 @@ struct EgressBridgeTests {
     @Test func ipv6BridgeAddressesAreBracketed() {
         let bridge = SupervisorConfiguration.EgressBridge(upstream: .vsock(cid: 3, port: 8001), host: "::1", port: 3128)
         #expect(bridge.hostAndPort == "[::1]:3128")
-        #expect(SupervisorConfiguration.EgressBridge(upstream: .vsock(cid: 3, port: 8001)).hostAndPort == "127.0.0.1:3128")
+        #expect(
+            SupervisorConfiguration.EgressBridge(upstream: .vsock(cid: 3, port: 8001)).hostAndPort == "127.0.0.1:3128")
     }
 }

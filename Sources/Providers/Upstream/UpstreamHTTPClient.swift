@@ -115,7 +115,8 @@ public final class UpstreamHTTPClient: Sendable {
                 // The proxy answered CONNECT with something other than 200. The host's egress
                 // says why in its log and metrics; only the fact reaches us.
                 return .unreachable(
-                    reason: "the egress proxy refused to open a tunnel (host-proxy logs the reason, e.g. a host not on its allowlist)"
+                    reason: "the egress proxy refused to open a tunnel "
+                        + "(host-proxy logs the reason, e.g. a host not on its allowlist)"
                 )
             default: return Task.isCancelled ? .cancelled : .unreachable(reason: "\(error)")
             }
