@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import EnclaveIPC
 import Logging
 import Providers
@@ -51,6 +52,11 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
     )
     var baseURLs: [String] = []
 
+    @Option(
+        help: "JSON file of extra OpenAI-compatible models: [{\"id\", \"provider\", \"base_url\", \"api_name\"?, \"key_name\"?}, …]."
+    )
+    var models: String?
+
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 above).")
     var maximumBody: Int = 32 * 1024 * 1024
 
@@ -99,9 +105,24 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
             keyService: try Endpoint(parsing: keyService),
             localTokenDelay: .milliseconds(localTokenDelayMilliseconds),
             maximumBodyBytes: maximumBody,
-            registry: ModelRegistry(baseURLs: urls),
+            registry: ModelRegistry(baseURLs: urls, configured: try configuredModels()),
             upstream: upstream
         )
+    }
+}
+
+extension InferenceWorkerCommand {
+    /// The `--models` file's entries; none without the flag.
+    func configuredModels() throws -> [ConfiguredModel] {
+        guard let models else { return [] }
+        guard let data = FileManager.default.contents(atPath: models) else {
+            throw ValidationError("--models \(models): cannot read the file")
+        }
+        do {
+            return try ConfiguredModel.list(parsing: Array(data))
+        } catch {
+            throw ValidationError("--models \(models): \(error)")
+        }
     }
 }
 

@@ -79,3 +79,36 @@ import Testing
         for bad in ["127.0.0.1", ":3128", "host:0", "host:65536", "host:port", ""] { #expect(EgressProxy(bad) == nil, "\(bad)") }
     }
 }
+
+@Suite struct ConfiguredModelListTests {
+    @Test func parsesEntriesWithDefaults() throws {
+        let models = try ConfiguredModel.list(parsing: Array(#"""
+            [{"id": "my-llama", "provider": "vllm", "base_url": "https://llm.internal/v1", "key_name": "vllm_api_key"},
+             {"id": "tiny", "provider": "ollama", "base_url": "http://127.0.0.1:11434/v1", "api_name": "tinyllama:1b"}]
+            """#.utf8))
+        #expect(models == [
+            ConfiguredModel(id: "my-llama", apiName: "my-llama", providerName: "vllm", baseURL: "https://llm.internal/v1", keyName: "vllm_api_key"),
+            ConfiguredModel(id: "tiny", apiName: "tinyllama:1b", providerName: "ollama", baseURL: "http://127.0.0.1:11434/v1", keyName: nil),
+        ])
+        let route = try ModelRegistry(configured: models).route(for: "my-llama")
+        #expect(route.provider == .openAICompatible(name: "vllm"))
+        #expect(route.keyName == "vllm_api_key")
+    }
+
+    @Test(arguments: [
+        (#"{"id": "x"}"#, "expected a JSON array of models, got object"),
+        (#"[{"id": "x", "provider": "p", "base_url": "https://h", "baseurl": "y"}]"#, "entry 0: unknown field 'baseurl'"),
+        (#"[{"provider": "p", "base_url": "https://h"}]"#, "entry 0: 'id' is required"),
+        (#"[{"id": "x", "provider": "p", "base_url": "ftp://h"}]"#, "'base_url' must start with https:// or http://"),
+        (#"[{"id": "", "provider": "p", "base_url": "https://h"}]"#, "'id' must be a non-empty string"),
+        (#"[{"id": "x", "provider": "p", "base_url": "https://h"}, 3]"#, "entry 1 must be an object, not integer"),
+        ("[", "models file:"),
+    ])
+    func refusalsNameTheEntryAndField(text: String, message: String) {
+        #expect {
+            _ = try ConfiguredModel.list(parsing: Array(text.utf8))
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+}
