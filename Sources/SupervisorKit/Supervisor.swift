@@ -82,7 +82,13 @@ public actor Supervisor {
         try RuntimeDirectory.create(configuration.runtimeDirectory)
         let control = try await SupervisorControlServer.bind(path: configuration.controlSocket)
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await control.serve(self) }
+            group.addTask {
+                // Cancelled below once the appliance has stopped; that is the normal end, not
+                // a failure, and must not turn a graceful stop into a thrown error.
+                do {
+                    try await control.serve(self)
+                } catch where Task.isCancelled {}
+            }
             do {
                 let ready = try await startAppliance()
                 self.ready = ready
