@@ -137,7 +137,7 @@ let package = Package(
             ] + nio
         ),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
-        .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"]),
+        .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"], exclude: ["Children"]),
         .testTarget(name: "HostProxyKitTests", dependencies: ["HostProxyKit"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"], exclude: ["Oracle"]),

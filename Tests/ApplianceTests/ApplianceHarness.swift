@@ -104,9 +104,13 @@ final class ApplianceHarness: Sendable {
         throw HarnessError("supervisor not ready after 90 s:\n\(collector.lines.joined(separator: "\n"))")
     }
 
-    /// SIGTERM and wait; throws if the supervisor does not stop cleanly within 30 s.
+    /// SIGTERM and wait; throws if the supervisor had already exited, or does not stop with
+    /// status 0 within 30 s.
     func stop() async throws {
-        guard process.isRunning else { return }
+        guard process.isRunning else {
+            // Gone before the test ended: a crash or a fatal stop the test did not ask for.
+            throw HarnessError("supervisor had already exited (\(process.terminationStatus)):\n\(output.suffix(30).joined(separator: "\n"))")
+        }
         process.terminate()
         let deadline = ContinuousClock.now + .seconds(30)
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
