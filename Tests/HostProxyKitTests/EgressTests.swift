@@ -224,7 +224,7 @@ import Testing
         let upstream = try await TestServer.start { inbound, outbound in
             let bytes = try await readAll(inbound)
             try await outbound.write(ByteBuffer(string: "received \(bytes.count) bytes after your FIN"))
-            outbound.finish()
+            // TestServer half-closes once this write is on the wire.
         }
         defer { Task { await upstream.stop() } }
         let target = "mock.test:\(upstream.endpoint.port)"

@@ -116,7 +116,9 @@ final class AcceptCounter: Sendable {
     func increment() { count.withLock { $0 += 1 } }
 }
 
-/// Echo: writes back everything it reads, then half-closes when the client does.
+/// Echo: writes back everything it reads. `TestServer` half-closes once those writes are on the
+/// wire; finishing here would half-close after the peer's EOF, which NIO turns into a full close
+/// that drops the writes still queued (the tail of a large echo).
 func echoHandler(
     _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
     _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -124,7 +126,6 @@ func echoHandler(
     for try await buffer in inbound {
         try await outbound.write(buffer)
     }
-    outbound.finish()
 }
 
 /// Reads everything from `inbound` until EOF (bounded by `limit`).
