@@ -185,6 +185,8 @@ struct Ctl: AsyncParsableCommand {
         let reply = try await ControlRelay.send(
             command.joined(separator: " "), to: try endpoint(control, flag: "control"), timeout: .seconds(timeout))
         print(reply)
+        // The supervisor answers `ok …` or `error <reason>`; scripts need the refusal as a status.
+        if reply.hasPrefix("error") { throw ExitCode(1) }
     }
 }
 

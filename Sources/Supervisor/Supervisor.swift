@@ -51,6 +51,12 @@ struct SupervisorCommand: AsyncParsableCommand {
     )
     var egressListen = "tcp://127.0.0.1:3128"
 
+    @Option(
+        name: .customLong("control-listen"),
+        help: "Also accept control commands here, for host-proxy ctl (e.g. vsock://4294967295:9000 in the enclave)."
+    )
+    var controlListen: String?
+
     @Flag(name: .customLong("restart-key-service"), help: "Restart key-service when it dies (new keys, new tee_id) instead of stopping the appliance.")
     var restartKeyService = false
 
@@ -82,7 +88,14 @@ struct SupervisorCommand: AsyncParsableCommand {
             dev: dev,
             workerArguments: workerArguments,
             restartKeyService: restartKeyService,
-            egressBridge: egressBridge
+            egressBridge: egressBridge,
+            hostControl: try controlListen.map { text in
+                do {
+                    return try Endpoint(parsing: text)
+                } catch {
+                    throw ValidationError("--control-listen: \(error)")
+                }
+            }
         )
         let supervisor = Supervisor(configuration: configuration, output: writeLine)
         let signals = [SIGTERM, SIGINT].map { number in

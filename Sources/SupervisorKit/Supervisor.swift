@@ -80,14 +80,19 @@ public actor Supervisor {
     public func run(onReady: @Sendable (ApplianceReady) async -> Void = { _ in }) async throws {
         try checkPrograms()
         try RuntimeDirectory.create(configuration.runtimeDirectory)
-        let control = try await SupervisorControlServer.bind(path: configuration.controlSocket)
+        var controls = [try await SupervisorControlServer.bind(path: configuration.controlSocket)]
+        if let hostControl = configuration.hostControl {
+            controls.append(try await SupervisorControlServer.bind(hostControl))
+        }
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask {
-                // Cancelled below once the appliance has stopped; that is the normal end, not
-                // a failure, and must not turn a graceful stop into a thrown error.
-                do {
-                    try await control.serve(self)
-                } catch where Task.isCancelled {}
+            for control in controls {
+                group.addTask {
+                    // Cancelled below once the appliance has stopped; that is the normal end,
+                    // not a failure, and must not turn a graceful stop into a thrown error.
+                    do {
+                        try await control.serve(self)
+                    } catch where Task.isCancelled {}
+                }
             }
             do {
                 let ready = try await startAppliance()

@@ -80,6 +80,9 @@ public struct SupervisorConfiguration: Sendable {
     /// When set, the supervisor runs the egress bridge before the workers and points them at it;
     /// when nil, workers reach upstreams directly (dev mode without `--egress`).
     public var egressBridge: EgressBridge?
+    /// A second control listener for the host (`vsock://4294967295:9000` in the enclave), which
+    /// `host-proxy ctl` reaches over vsock. The Unix socket in the runtime directory always exists.
+    public var hostControl: Endpoint?
 
     public init(
         programs: Programs,
@@ -94,7 +97,8 @@ public struct SupervisorConfiguration: Sendable {
         stopGrace: Duration = .seconds(30),
         minimumRestartDelay: Duration = .milliseconds(100),
         maximumRestartDelay: Duration = .seconds(10),
-        egressBridge: EgressBridge? = nil
+        egressBridge: EgressBridge? = nil,
+        hostControl: Endpoint? = nil
     ) {
         self.programs = programs
         self.runtimeDirectory = runtimeDirectory
@@ -109,6 +113,7 @@ public struct SupervisorConfiguration: Sendable {
         self.minimumRestartDelay = minimumRestartDelay
         self.maximumRestartDelay = maximumRestartDelay
         self.egressBridge = egressBridge
+        self.hostControl = hostControl
     }
 
     public var keyServiceSocket: String { runtimeDirectory + "/key.sock" }

@@ -5,7 +5,8 @@ import NIOCore
 // ===========================
 //
 // `supervisor ctl …` and tests talk to a running supervisor over `RUNTIME/supervisor.ctl`
-// (Unix socket, mode 0600: only the supervisor's user may steer it). One command per
+// (Unix socket, mode 0600: only the supervisor's user may steer it), and `host-proxy ctl` over
+// the optional host listener (`--control-listen`, a vsock port in the enclave). One command per
 // connection: the client writes one line and reads until the supervisor closes. The reply's
 // first line is `ok` or `error <reason>`; more lines may follow (`status` lists the children).
 //
@@ -17,7 +18,12 @@ struct SupervisorControlServer: Sendable {
     let listener: Listener<NIOAsyncChannel<ByteBuffer, ByteBuffer>>
 
     static func bind(path: String) async throws -> SupervisorControlServer {
-        let listener = try await Endpoint.unix(path: path).bind { channel in
+        try await bind(Endpoint.unix(path: path))
+    }
+
+    /// Any endpoint: the host-facing listener is a vsock port that `host-proxy ctl` connects to.
+    static func bind(_ endpoint: Endpoint) async throws -> SupervisorControlServer {
+        let listener = try await endpoint.bind { channel in
             channel.eventLoop.makeCompletedFuture {
                 try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
             }

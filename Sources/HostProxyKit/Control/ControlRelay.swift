@@ -3,17 +3,18 @@ import NIOCore
 import NIOPosix
 
 /// `host-proxy ctl`: carries one operator command to the supervisor's control channel inside the
-/// enclave and returns its one-line answer.
+/// enclave and returns its answer.
 ///
 /// The relay is deliberately transparent: it writes the command as one `\n`-terminated line and
-/// reads back one line, without interpreting either, so the supervisor alone defines the
-/// commands and their answers and the host cannot add meaning to them.
+/// reads the reply until the supervisor closes the connection (its protocol: one command per
+/// connection; `status` answers several lines), without interpreting it, so the supervisor alone
+/// defines the commands and their answers and the host cannot add meaning to them.
 public enum ControlRelay {
     /// Longer answers are cut off with an error rather than buffered without bound.
     public static let maximumReplyBytes = 1 << 20
 
-    /// Sends `command` (which must not contain a line break) and returns the reply line without
-    /// its terminator.
+    /// Sends `command` (which must not contain a line break) and returns the whole reply without
+    /// its final line break.
     public static func send(
         _ command: String,
         to endpoint: Endpoint,
@@ -33,15 +34,14 @@ public enum ControlRelay {
                 group.addTask {
                     var reply: [UInt8] = []
                     for try await buffer in inbound {
-                        let bytes = buffer.readableBytesView
-                        if let newline = bytes.firstIndex(of: 0x0A) {
-                            reply += bytes[..<newline]
-                            return String(decoding: reply, as: UTF8.self)
-                        }
-                        reply += bytes
+                        reply += buffer.readableBytesView
                         guard reply.count <= maximumReplyBytes else {
                             throw ControlRelayError.replyTooLong(limit: maximumReplyBytes)
                         }
+                    }
+                    if reply.last == 0x0A {
+                        reply.removeLast()
+                        return String(decoding: reply, as: UTF8.self)
                     }
                     throw ControlRelayError.closedBeforeReply(received: reply.count)
                 }
@@ -68,7 +68,7 @@ public enum ControlRelayError: Error, Hashable, Sendable, CustomStringConvertibl
         case .invalidCommand:
             return "control command must be one non-empty line"
         case .replyTooLong(let limit):
-            return "the supervisor's reply exceeded \(limit) bytes without a line end"
+            return "the supervisor's reply exceeded \(limit) bytes"
         case .closedBeforeReply(let received):
             return "the supervisor closed the control connection after \(received) bytes, before a full reply line"
         case .timedOut(let timeout):
