@@ -12,6 +12,8 @@ struct InferenceEndpoint: Sendable {
     let registry: ModelRegistry
     let providers: ProviderRouter
     let keyService: KeyServiceClient
+    /// Silence after which a stream gets a keep-alive comment (see `WorkerReply.eventStream`).
+    let streamKeepAlive: Duration
     let logger: Logger
 
     func respond(route: InferenceRequest.Route, body: [UInt8]) async -> WorkerReply {
@@ -121,7 +123,7 @@ struct InferenceEndpoint: Sendable {
     /// loop, which drops the provider stream and so cancels generation. A provider or signing
     /// failure ends the stream with the dialect's error frame and no signature.
     private func stream(_ request: InferenceRequest, events: AsyncThrowingStream<CompletionEvent, any Error>) -> WorkerReply {
-        .eventStream { send in
+        .eventStream(keepAlive: streamKeepAlive) { send in
             var renderer = request.streamRenderer(id: ResponseID.make(for: request.route), created: UInt64(Date().timeIntervalSince1970))
             let failure: APIError
             do {

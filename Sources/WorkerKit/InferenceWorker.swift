@@ -30,6 +30,9 @@ public struct InferenceWorker: Sendable {
         public var maximumBodyBytes: Int
         public var registry: ModelRegistry
         public var upstream: UpstreamConfiguration
+        /// Silence after which a stream gets an SSE keep-alive comment, so a client that left
+        /// is noticed (and its generation cancelled) even while the provider sends nothing.
+        public var streamKeepAlive: Duration
 
         public init(
             socketPath: String,
@@ -37,7 +40,8 @@ public struct InferenceWorker: Sendable {
             localTokenDelay: Duration = .zero,
             maximumBodyBytes: Int = 32 * 1024 * 1024,
             registry: ModelRegistry = ModelRegistry(),
-            upstream: UpstreamConfiguration = UpstreamConfiguration()
+            upstream: UpstreamConfiguration = UpstreamConfiguration(),
+            streamKeepAlive: Duration = .seconds(15)
         ) {
             self.socketPath = socketPath
             self.keyService = keyService
@@ -45,6 +49,7 @@ public struct InferenceWorker: Sendable {
             self.maximumBodyBytes = maximumBodyBytes
             self.registry = registry
             self.upstream = upstream
+            self.streamKeepAlive = streamKeepAlive
         }
     }
 
@@ -67,6 +72,7 @@ public struct InferenceWorker: Sendable {
             registry: configuration.registry,
             providers: ProviderRouter(http: http, local: LocalModel(tokenDelay: configuration.localTokenDelay)),
             keyService: keyService,
+            streamKeepAlive: configuration.streamKeepAlive,
             logger: logger
         )
         let routes = WorkerRoutes(endpoint: endpoint, identity: identity, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)

@@ -213,20 +213,43 @@ struct UpstreamBehaviourTests {
         }
     }
 
-    /// Known issue: the worker only notices a disconnect when it next writes to the client, so an
-    /// upstream that stays silent (a reasoning model thinking) keeps running until its next token
-    /// or the read timeout. Hummingbird does not cancel a handler when its connection closes.
+    /// The worker only learns that a client left when a write fails, so while the provider is
+    /// silent (a reasoning model thinking) keep-alive comments are what make it notice.
     @Test("a client that disconnects while the provider is silent cancels the upstream request")
     func clientDisconnectDuringSilenceCancelsUpstream() async throws {
         let reply = MockUpstream.Reply.sse(
             [OpenAIWire.chunk(#"{"role":"assistant","content":"Hello"}"#)], then: [.hang])
-        try await withUpstreamWorker([reply]) { worker, mock in
+        try await withUpstreamWorker([reply], streamKeepAlive: .milliseconds(100)) { worker, mock in
             try await readHelloThenDisconnect(worker, mock)
-            await withKnownIssue("the worker notices a client disconnect only at its next write") {
-                #expect(
-                    await mock.waitForClientClose(timeout: .seconds(2)),
-                    "the upstream connection stayed open after the client left")
+            #expect(
+                await mock.waitForClientClose(timeout: .seconds(10)),
+                "the upstream connection stayed open after the client left")
+        }
+    }
+
+    @Test("a silent provider's stream carries keep-alive comments and nothing else until it resumes")
+    func silentStreamsGetKeepAliveComments() async throws {
+        let reply = MockUpstream.Reply.sse(
+            [OpenAIWire.chunk(#"{"role":"assistant","content":"Hello"}"#)],
+            then: [.awaitRelease, .bytes(OpenAIWire.chunk(#"{"content":" world"}"#)), .hang])
+        try await withUpstreamWorker([reply], streamKeepAlive: .milliseconds(100)) { worker, mock in
+            let received = try await worker.client.exchange(.POST, "/v1/chat/completions", body: .json(Self.chatStream)) {
+                head, parts in
+                #expect(head.status == .ok)
+                var received = ""
+                while !received.contains(": keep-alive\n\n"), let part = try await parts.next() {
+                    if case .body(let buffer) = part { received += String(buffer: buffer) }
+                }
+                #expect(received.contains("Hello"))
+                mock.release()
+                while !received.contains("world"), let part = try await parts.next() {
+                    if case .body(let buffer) = part { received += String(buffer: buffer) }
+                }
+                return received
             }
+            let frames = received.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            #expect(frames.allSatisfy { $0.hasPrefix("data: ") || $0 == ": keep-alive" }, "\(frames)")
+            #expect(frames.contains { $0.contains(" world") })
         }
     }
 }

@@ -174,6 +174,7 @@ func registry(_ mock: MockUpstream) -> ModelRegistry {
 func withUpstreamWorker<T: Sendable>(
     _ replies: [MockUpstream.Reply],
     upstream: UpstreamConfiguration = UpstreamConfiguration(),
+    streamKeepAlive: Duration = .seconds(15),
     _ body: (WorkerFixture, MockUpstream) async throws -> T
 ) async throws -> T {
     let mock = try await MockUpstream.start(replies)
@@ -182,6 +183,7 @@ func withUpstreamWorker<T: Sendable>(
         {
             $0.registry = registry(mock)
             $0.upstream = upstream
+            $0.streamKeepAlive = streamKeepAlive
         } _: { fixture in
             try await body(fixture, mock)
         }
