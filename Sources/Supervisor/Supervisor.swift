@@ -51,6 +51,12 @@ struct SupervisorCommand: AsyncParsableCommand {
     )
     var egressListen = "tcp://127.0.0.1:3128"
 
+    @Flag(
+        name: .customLong("proxy-protocol"),
+        help: "tls-front expects a PROXY protocol v2 header on every connection (host-proxy ingress sends one)."
+    )
+    var proxyProtocol = false
+
     @Option(
         name: .customLong("control-listen"),
         help: "Also accept control commands here, for host-proxy ctl (e.g. vsock://4294967295:9000 in the enclave)."
@@ -87,6 +93,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             workerCount: workers,
             dev: dev,
             workerArguments: workerArguments,
+            tlsFrontArguments: proxyProtocol ? ["--proxy-protocol"] : [],
             restartKeyService: restartKeyService,
             egressBridge: egressBridge,
             hostControl: try controlListen.map { text in
