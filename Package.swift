@@ -132,14 +132,23 @@ let package = Package(
         .testTarget(
             name: "WorkerKitTests",
             dependencies: [
-                "WorkerKit", "KeyServiceKit", "EnclaveIPC", "Attestation", "Providers", "GatewayCore", "OHTTP", log,
+                "WorkerKit", "KeyServiceKit", "EnclaveIPC", "Attestation", "Providers", "GatewayCore", "OHTTP", "UpstreamMock", log,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
         .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"], exclude: ["Children"]),
         .testTarget(name: "HostProxyKitTests", dependencies: ["HostProxyKit"]),
-        .testTarget(name: "ProvidersTests", dependencies: ["Providers", .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
+        // A scripted provider on loopback, shared by the Providers and WorkerKit tests.
+        .target(
+            name: "UpstreamMock",
+            dependencies: ["GatewayCore", .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            path: "Tests/UpstreamMock"
+        ),
+        .testTarget(
+            name: "ProvidersTests",
+            dependencies: ["Providers", "UpstreamMock", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+        ),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"], exclude: ["Oracle"]),
         // Depend on the executables so `swift test` builds the binaries they run.
         .testTarget(

@@ -1,5 +1,6 @@
 import GatewayCore
 import Testing
+import UpstreamMock
 
 @testable import Providers
 

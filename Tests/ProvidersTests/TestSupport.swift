@@ -1,5 +1,6 @@
 import GatewayCore
 import Providers
+import UpstreamMock
 
 /// What a provider stream produced: its events, then the error that ended it (if any).
 struct Outcome {

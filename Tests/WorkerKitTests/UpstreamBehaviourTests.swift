@@ -3,6 +3,7 @@ import GatewayCore
 import NIOHTTP1
 import Providers
 import Testing
+import UpstreamMock
 
 /// OpenAI's streaming wire format, for scripting the mock.
 enum OpenAIWire {

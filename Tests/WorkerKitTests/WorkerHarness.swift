@@ -7,6 +7,7 @@ import Logging
 import Providers
 import Synchronization
 import WorkerKit
+import UpstreamMock
 
 /// Everything the worker logged, rendered as text (message, metadata and attached error), so tests
 /// can check that no prompt, completion or key ever reaches a log.

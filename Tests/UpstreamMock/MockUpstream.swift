@@ -6,39 +6,50 @@ import Synchronization
 
 /// A provider stand-in on 127.0.0.1 with an OS-assigned port: answers each request with the next
 /// scripted reply, written piece by piece, and records what it received.
-final class MockUpstream: Sendable {
-    struct Reply: Sendable {
-        enum Piece: Sendable {
+///
+/// Shared by the Providers and WorkerKit tests (a library target, since test targets cannot
+/// import each other).
+public final class MockUpstream: Sendable {
+    public struct Reply: Sendable {
+        public enum Piece: Sendable {
             case bytes(String)
             case pause(Duration)
             /// Close the connection without finishing the response.
             case disconnect
             /// Send nothing more; wait until the client closes the connection.
             case hang
+            /// Wait until the test calls `release()`, so a test can act between two pieces.
+            case awaitRelease
         }
 
-        var status = 200
-        var headers: [(String, String)] = [("content-type", "text/event-stream")]
-        var pieces: [Piece]
+        public var status = 200
+        public var headers: [(String, String)] = [("content-type", "text/event-stream")]
+        public var pieces: [Piece]
 
-        static func sse(_ events: [String], then ending: [Piece] = []) -> Reply {
+        public init(status: Int = 200, headers: [(String, String)] = [("content-type", "text/event-stream")], pieces: [Piece]) {
+            self.status = status
+            self.headers = headers
+            self.pieces = pieces
+        }
+
+        public static func sse(_ events: [String], then ending: [Piece] = []) -> Reply {
             Reply(pieces: events.map { .bytes($0) } + ending)
         }
 
-        static func json(status: Int, _ body: String, headers: [(String, String)] = []) -> Reply {
+        public static func json(status: Int, _ body: String, headers: [(String, String)] = []) -> Reply {
             Reply(status: status, headers: [("content-type", "application/json")] + headers, pieces: [.bytes(body)])
         }
     }
 
-    struct Request: Sendable {
-        var method: String
-        var uri: String
-        var headers: [(String, String)]
-        var body: [UInt8]
+    public struct Request: Sendable {
+        public var method: String
+        public var uri: String
+        public var headers: [(String, String)]
+        public var body: [UInt8]
 
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
 
-        var json: JSONValue {
+        public var json: JSONValue {
             get throws { try JSONParser().parse(body) }
         }
     }
@@ -47,16 +58,17 @@ final class MockUpstream: Sendable {
         var replies: [Reply]
         var requests: [Request] = []
         var clientClosedHungConnection = false
+        var released = false
     }
 
-    let port: Int
+    public let port: Int
     private let state: Mutex<State>
     private let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
     private let serverTask: Mutex<Task<Void, Never>?> = Mutex(nil)
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var requests: [Request] { state.withLock { $0.requests } }
-    var clientClosedHungConnection: Bool { state.withLock { $0.clientClosedHungConnection } }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var requests: [Request] { state.withLock { $0.requests } }
+    public var clientClosedHungConnection: Bool { state.withLock { $0.clientClosedHungConnection } }
 
     private init(port: Int, replies: [Reply], server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) {
         self.port = port
@@ -64,7 +76,7 @@ final class MockUpstream: Sendable {
         state = Mutex(State(replies: replies))
     }
 
-    static func start(_ replies: [Reply]) async throws -> MockUpstream {
+    public static func start(_ replies: [Reply]) async throws -> MockUpstream {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -88,15 +100,18 @@ final class MockUpstream: Sendable {
         return mock
     }
 
-    enum MockError: Error { case noPort }
+    public enum MockError: Error { case noPort }
 
-    func stop() async {
+    /// Lets every reply waiting at `.awaitRelease` continue.
+    public func release() { state.withLock { $0.released = true } }
+
+    public func stop() async {
         try? await server.channel.close()
         _ = await serverTask.withLock { $0 }?.value
     }
 
     /// Polls until the client has closed a connection left hanging, or the timeout passes.
-    func waitForClientClose(timeout: Duration = .seconds(5)) async -> Bool {
+    public func waitForClientClose(timeout: Duration = .seconds(5)) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
@@ -132,6 +147,8 @@ final class MockUpstream: Sendable {
                     case .bytes(let text): try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
                     case .pause(let duration): try await Task.sleep(for: duration)
                     case .disconnect: return
+                    case .awaitRelease:
+                        while !state.withLock({ $0.released }) { try await Task.sleep(for: .milliseconds(10)) }
                     case .hang:
                         do { while try await parts.next() != nil {} } catch {}
                         state.withLock { $0.clientClosedHungConnection = true }
@@ -145,5 +162,5 @@ final class MockUpstream: Sendable {
 }
 
 /// SSE framing helpers for scripting replies.
-func sse(_ data: String) -> String { "data: \(data)\n\n" }
-func sse(event: String, _ data: String) -> String { "event: \(event)\ndata: \(data)\n\n" }
+public func sse(_ data: String) -> String { "data: \(data)\n\n" }
+public func sse(event: String, _ data: String) -> String { "event: \(event)\ndata: \(data)\n\n" }
