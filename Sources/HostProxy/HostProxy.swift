@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import EnclaveIPC
 import HostProxyKit
 import Logging
@@ -199,15 +198,8 @@ private func serve(_ configuration: HostProxyConfiguration, logLevel: Logger.Lev
     }
     let service = HostProxyService(configuration: configuration)
     let task = Task { try await service.run() }
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    let sources = [SIGTERM, SIGINT].map { number in
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler { task.cancel() }
-        source.resume()
-        return source
-    }
-    defer { sources.forEach { $0.cancel() } }
+    let signals = TerminationSignals { task.cancel() }
+    defer { signals.cancel() }
     do {
         try await task.value
     } catch is CancellationError {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Attestation
-import Dispatch
 import EnclaveIPC
 import Foundation
 import KeyServiceKit
@@ -67,14 +66,8 @@ struct KeyServiceCommand: AsyncParsableCommand {
         logger.info("keys generated", metadata: ["tee_id": "\(keys.teeID)", "tee_enabled": "\(!dev)"])
         let server = try await KeyServiceServer(bindingTo: endpoint, handler: keys, policy: policy, logger: logger)
         let task = Task { try await server.run() }
-        let signals = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let signals = TerminationSignals { task.cancel() }
+        defer { signals.cancel() }
         do {
             try await task.value
         } catch is CancellationError {}

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import EnclaveIPC
 import Foundation
 import Logging
@@ -105,14 +104,8 @@ struct SupervisorCommand: AsyncParsableCommand {
             }
         )
         let supervisor = Supervisor(configuration: configuration, output: writeLine)
-        let signals = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { supervisor.shutdown() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let signals = TerminationSignals { supervisor.shutdown() }
+        defer { signals.cancel() }
         let pointer = RuntimeDirectory.pointerFile()
         defer { RuntimeDirectory.removePointer(controlSocket: configuration.controlSocket, at: pointer) }
         let dev = self.dev

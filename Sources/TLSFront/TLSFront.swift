@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import EnclaveIPC
 import Logging
 import TLSFrontKit
@@ -70,14 +69,8 @@ struct TLSFrontCommand: AsyncParsableCommand {
         if let certificateOutput {
             try front.certificate.pem.write(toFile: certificateOutput)
         }
-        let signals = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { front.shutdown() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let signals = TerminationSignals { front.shutdown() }
+        defer { signals.cancel() }
         try await front.run()
         logger.info("tls-front stopped")
     }
