@@ -1,3 +1,4 @@
+import EnclaveIPC
 import NIOCore
 import Testing
 

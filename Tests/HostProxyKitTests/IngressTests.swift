@@ -51,7 +51,7 @@ import Testing
                 #expect(String(decoding: reply, as: UTF8.self) == "pong")
                 let bytes = try await received.wait()
                 try #require(bytes.count == Self.headerSize + 4)
-                let header = try ProxyHeaderV2Tests.parse(Array(bytes.prefix(Self.headerSize)))
+                let header = try ProxyHeaderEncodingTests.parse(Array(bytes.prefix(Self.headerSize)))
                 #expect(header.command == 1 && header.family == 1 && header.transport == 1)
                 #expect(header.source == [127, 0, 0, 1])
                 #expect(header.destination == [127, 0, 0, 1])
@@ -81,7 +81,7 @@ import Testing
                     return try await readAll(inbound)
                 }
                 let bytes = try await received.wait()
-                #expect(bytes == ProxyHeaderV2.signature + [0x20, 0x00, 0x00, 0x00] + Array("x".utf8))
+                #expect(bytes == ProxyHeaderParser.signature + [0x20, 0x00, 0x00, 0x00] + Array("x".utf8))
             }
         }
     }

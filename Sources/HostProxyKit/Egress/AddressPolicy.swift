@@ -1,3 +1,4 @@
+import EnclaveIPC
 import NIOCore
 
 /// The kinds of address egress refuses by default. After DNS resolution every address is

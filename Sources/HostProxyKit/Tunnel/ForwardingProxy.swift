@@ -177,7 +177,7 @@ public final class ForwardingProxy: Sendable {
         metrics.upstreamConnected(direction, after: ContinuousClock.now - start)
         do {
             if preamble == .proxyProtocolV2 {
-                let header = ProxyHeaderV2(source: client.remoteAddress, destination: client.localAddress)
+                let header = ProxyHeader(source: client.remoteAddress, destination: client.localAddress)
                 try await upstream.writeAndFlush(ByteBuffer(bytes: header.encoded()))
             }
             let totals = try await Tunnel.run(

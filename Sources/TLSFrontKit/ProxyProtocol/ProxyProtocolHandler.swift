@@ -1,3 +1,4 @@
+import EnclaveIPC
 import Logging
 import NIOCore
 

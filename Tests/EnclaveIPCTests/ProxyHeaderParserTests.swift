@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TLSFrontKit
+@testable import EnclaveIPC
 
 @Suite("PROXY protocol v2 parser")
 struct ProxyHeaderParserTests {

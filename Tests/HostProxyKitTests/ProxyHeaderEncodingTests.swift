@@ -1,3 +1,4 @@
+import EnclaveIPC
 import NIOCore
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 
 /// Checks the encoder against the byte layout of haproxy's proxy-protocol.txt §2.2, and parses
 /// the header back with an independent reader written from the same section.
-@Suite struct ProxyHeaderV2Tests {
+@Suite struct ProxyHeaderEncodingTests {
     /// The fields of a v2 header, read straight from the specification's layout.
     struct Parsed: Equatable {
         var version: UInt8
@@ -56,7 +57,7 @@ import Testing
     }
 
     @Test func ipv4MatchesTheSpecificationLayout() throws {
-        let header = ProxyHeaderV2(
+        let header = ProxyHeader(
             source: try SocketAddress(ipAddress: "203.0.113.7", port: 51_234),
             destination: try SocketAddress(ipAddress: "10.1.2.3", port: 443)
         )
@@ -77,7 +78,7 @@ import Testing
     }
 
     @Test func ipv6CarriesSixteenByteAddresses() throws {
-        let header = ProxyHeaderV2(
+        let header = ProxyHeader(
             source: try SocketAddress(ipAddress: "2001:db8::1", port: 40_000),
             destination: try SocketAddress(ipAddress: "2001:db8::2", port: 8443)
         )
@@ -94,7 +95,7 @@ import Testing
     }
 
     @Test func mixedFamiliesAreWrittenAsIPv4MappedIPv6() throws {
-        let header = ProxyHeaderV2(
+        let header = ProxyHeader(
             source: try SocketAddress(ipAddress: "192.0.2.10", port: 1000),
             destination: try SocketAddress(ipAddress: "::1", port: 443)
         )
@@ -107,11 +108,11 @@ import Testing
     @Test func unixAndMissingAddressesGiveLocal() throws {
         let unix = try SocketAddress(unixDomainSocketPath: "/tmp/client.sock")
         for header in [
-            ProxyHeaderV2(source: unix, destination: unix),
-            ProxyHeaderV2(source: nil, destination: try SocketAddress(ipAddress: "127.0.0.1", port: 1)),
+            ProxyHeader(source: unix, destination: unix),
+            ProxyHeader(source: nil, destination: try SocketAddress(ipAddress: "127.0.0.1", port: 1)),
         ] {
             let bytes = header.encoded()
-            #expect(bytes == ProxyHeaderV2.signature + [0x20, 0x00, 0x00, 0x00])
+            #expect(bytes == ProxyHeaderParser.signature + [0x20, 0x00, 0x00, 0x00])
             let parsed = try Self.parse(bytes)
             #expect(parsed.command == 0)
             #expect(parsed.family == 0)
@@ -119,10 +120,31 @@ import Testing
     }
 
     @Test func handBuiltAddressesOfTheWrongLengthKeepTheLengthFieldRight() throws {
-        let header = ProxyHeaderV2(
-            addresses: .ipv4(source: [1, 2], destination: [1, 2, 3, 4, 5], sourcePort: 1, destinationPort: 2))
+        let header = ProxyHeader(command: .proxy, source: .ipv4(bytes: [1, 2], port: 1), destination: .ipv4(bytes: [1, 2, 3, 4, 5], port: 2))
         let parsed = try Self.parse(header.encoded())
         #expect(parsed.source == [1, 2, 0, 0])
         #expect(parsed.destination == [1, 2, 3, 4])
+    }
+
+    /// The encoder (host-proxy's ingress) and the parser (tls-front) agree on every header form.
+    @Test func everyEncodedHeaderParsesBackToItself() throws {
+        let headers = [
+            ProxyHeader(
+                source: try SocketAddress(ipAddress: "203.0.113.7", port: 51_234),
+                destination: try SocketAddress(ipAddress: "10.1.2.3", port: 443)),
+            ProxyHeader(
+                source: try SocketAddress(ipAddress: "2001:db8::7", port: 50_000),
+                destination: try SocketAddress(ipAddress: "2001:db8::1", port: 443)),
+            ProxyHeader(command: .local, source: nil, destination: nil),
+            ProxyHeader(
+                command: .proxy, source: .unix(path: "/run/client.sock"), destination: .unix(path: "/run/front.sock"),
+                tlvs: [ProxyHeader.TLV(type: 0x01, value: Array("h2".utf8))]),
+        ]
+        for header in headers {
+            let bytes = header.encoded()
+            let parsed = try #require(try ProxyHeaderParser.parse(bytes + [0x16, 0x03]))
+            #expect(parsed.header == header)
+            #expect(parsed.length == bytes.count, "the parser consumes exactly the header, not the TLS bytes after it")
+        }
     }
 }

@@ -6,8 +6,9 @@ import Musl
 import Darwin
 #endif
 
-/// A parsed PROXY protocol v2 header (haproxy's proxy-protocol.txt §2.2): what host-proxy
-/// prepends to each connection so tls-front learns the real client address through vsock.
+/// A PROXY protocol v2 header (haproxy's proxy-protocol.txt §2.2): what host-proxy's ingress
+/// prepends to each connection (`encoded()`) so tls-front learns the real client address through
+/// vsock (`ProxyHeaderParser`). One type for both ends, so they cannot disagree on the layout.
 public struct ProxyHeader: Hashable, Sendable {
     public enum Command: UInt8, Hashable, Sendable {
         /// A connection the proxy made itself (a health check): the addresses carry no client.
@@ -56,6 +57,11 @@ public struct ProxyHeader: Hashable, Sendable {
     public struct TLV: Hashable, Sendable {
         public let type: UInt8
         public let value: [UInt8]
+
+        public init(type: UInt8, value: [UInt8]) {
+            self.type = type
+            self.value = value
+        }
     }
 
     public let command: Command
@@ -63,4 +69,11 @@ public struct ProxyHeader: Hashable, Sendable {
     public let source: Address?
     public let destination: Address?
     public let tlvs: [TLV]
+
+    public init(command: Command, source: Address?, destination: Address?, tlvs: [TLV] = []) {
+        self.command = command
+        self.source = source
+        self.destination = destination
+        self.tlvs = tlvs
+    }
 }
