@@ -146,7 +146,6 @@ struct KeyServiceClientServerTests {
         try await withEndpoint(.unix) { endpoint in
             try await withServer(endpoint, handler: EchoHandler(teeID: try makeTEEID(3), healthDelay: .seconds(30))) { server in
                 try await withRunningClient(client(server.endpoint, requestTimeout: .milliseconds(200))) { keys in
-                    let started = ContinuousClock.now
                     let result = await outcome { () async throws(KeyServiceClientError) in try await keys.health() }
                     guard case .failure(.timeout(.health, let after, let detail)) = result else {
                         Issue.record("expected a timeout, got \(result)")
@@ -154,7 +153,6 @@ struct KeyServiceClientServerTests {
                     }
                     #expect(after == .milliseconds(200))
                     #expect(detail.contains("connected to unix://"))
-                    #expect(ContinuousClock.now - started < .seconds(10))  // far below the handler's 30 s
                     let info = try await keys.publicKey()
                     #expect(info.teeID == (try makeTEEID(3)))
                 }

@@ -89,6 +89,7 @@ func withEgress<T: Sendable>(
     maxConnections: Int = 256,
     limits: TunnelLimits = TunnelLimits(),
     metrics: ProxyMetrics = ProxyMetrics(),
+    requestTimeout: Duration = .seconds(10),
     _ body: (EgressProxy) async throws -> T
 ) async throws -> T {
     let proxy = try await EgressProxy.bind(
@@ -99,7 +100,7 @@ func withEgress<T: Sendable>(
             maxConnections: maxConnections,
             limits: limits,
             connectTimeout: .seconds(2),
-            requestTimeout: .seconds(2)
+            requestTimeout: requestTimeout
         ),
         resolver: resolver,
         metrics: metrics

@@ -161,8 +161,9 @@ import Testing
                 }
                 let elapsed = ContinuousClock.now - start
                 #expect(String(decoding: bytes, as: UTF8.self).hasSuffix("once"))
+                // Not before the idle timeout (300 ms, less 50 ms for where `start` was taken);
+                // the surrounding timeout catches a tunnel that is never closed.
                 #expect(elapsed >= .milliseconds(250))
-                #expect(elapsed < .seconds(5))
                 #expect(try await upstreamClosed.wait() == true)
             }
         }
