@@ -107,11 +107,11 @@ let package = Package(
         .executableTarget(
             name: "GatewayCtl",
             dependencies: [
-                "GatewayCore", "Attestation", "OHTTP", cli,
+                "GatewayCore", "Attestation", "OHTTP", "KeyServiceKit", cli,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ] + nio
+            ] + nio + crypto
         ),
 
         // MARK: Tests
@@ -157,7 +157,7 @@ let package = Package(
                 "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "GatewayCtl", "GatewayCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
+            ] + crypto,
             exclude: ["Clients"]
         ),
         .testTarget(

@@ -60,7 +60,7 @@ struct AttestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let verifier = AttestationVerifier(trustAnchors: try loadTrustAnchors())
+        let verifier = AttestationVerifier(trustAnchors: try loadTrustAnchors(devRoot: devRoot))
         let expected = try measurements.map(loadMeasurements)
         if let document {
             try await verifyDocument(document, verifier: verifier, measurements: expected)
@@ -122,22 +122,6 @@ struct AttestCommand: AsyncParsableCommand {
     static let noMeasurementsNote =
         "note: PCRs not compared (no --measurements): this proves a genuine Nitro enclave, not which image runs in it"
 
-    private func loadTrustAnchors() throws -> TrustAnchors {
-        do {
-            guard let devRoot else { return try TrustAnchors.awsNitro() }
-            let pem = String(decoding: try readInputFile(devRoot, what: "--dev-root"), as: UTF8.self)
-            return try TrustAnchors.awsNitro(plusDevRootPEM: pem)
-        } catch let error as ChainError {
-            throw invalidInput("--dev-root \(devRoot ?? ""): \(error)")
-        }
-    }
-
-    private func loadMeasurements(_ path: String) throws -> Measurements {
-        do { return try Measurements(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw invalidInput("--measurements \(path): \(error)")
-        }
-    }
-
     private func parseTime(_ text: String) throws -> Date {
         for options in [ISO8601DateFormatter.Options.withInternetDateTime, [.withInternetDateTime, .withFractionalSeconds]] {
             let formatter = ISO8601DateFormatter()
@@ -165,6 +149,23 @@ private struct GatewayReportJSON: Encodable {
         case tlsCertificateSHA256 = "tls_certificate_sha256"
         case teeID = "tee_id"
         case pcrsCompared = "pcrs_compared"
+    }
+}
+
+/// The pinned AWS Nitro root, plus a simulated NSM's dev root only when one is named.
+func loadTrustAnchors(devRoot: String?) throws -> TrustAnchors {
+    do {
+        guard let devRoot else { return try TrustAnchors.awsNitro() }
+        let pem = String(decoding: try readInputFile(devRoot, what: "--dev-root"), as: UTF8.self)
+        return try TrustAnchors.awsNitro(plusDevRootPEM: pem)
+    } catch let error as ChainError {
+        throw invalidInput("--dev-root \(devRoot ?? ""): \(error)")
+    }
+}
+
+func loadMeasurements(_ path: String) throws -> Measurements {
+    do { return try Measurements(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw invalidInput("--measurements \(path): \(error)")
     }
 }
 

@@ -91,11 +91,25 @@ struct GatewayConnection {
         }
 
         func get(_ path: String, accept: String) async throws -> Response {
+            try await send(.GET, path, accept: accept, body: nil)
+        }
+
+        /// A JSON body posted on the same connection (and so to the same certificate).
+        func post(_ path: String, json body: [UInt8]) async throws -> Response {
+            try await send(.POST, path, accept: "application/json", body: body)
+        }
+
+        private func send(_ method: HTTPMethod, _ path: String, accept: String, body requestBody: [UInt8]?) async throws -> Response {
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: endpoint.hostHeader)
             headers.add(name: "Accept", value: accept)
             headers.add(name: "User-Agent", value: "gatewayctl")
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)))
+            if let requestBody {
+                headers.add(name: "Content-Type", value: "application/json")
+                headers.add(name: "Content-Length", value: String(requestBody.count))
+            }
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
+            if let requestBody { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: requestBody)))) }
             try await outbound.write(.end(nil))
 
             var head: HTTPResponseHead?

@@ -12,8 +12,8 @@ import OHTTP
 ///   X25519 OHTTP key config; its plaintext is a JSON object of provider key names to API keys
 ///   (`{"openai_api_key": "sk-…"}`, the names `ModelRoute.keyName` uses). Reusing the OHTTP
 ///   encapsulation means the secrets are sealed to a key the attestation document binds, with
-///   no second HPKE key to attest. An envelope replayed to `/v1/ohttp` decrypts there too, but
-///   its response is sealed to the operator's ephemeral context, so the relay learns nothing.
+///   no second HPKE key to attest. Were the envelope replayed to an OHTTP gateway route, any
+///   response would be sealed to the operator's ephemeral context, so the relay learns nothing.
 /// - `counter` must be greater than the last counter key-service accepted (replay protection).
 /// - `tee_id` must name this key-service's signing key, so an envelope made for one enclave
 ///   boot is useless on another.

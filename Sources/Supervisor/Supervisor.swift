@@ -62,6 +62,12 @@ struct SupervisorCommand: AsyncParsableCommand {
     )
     var controlListen: String?
 
+    @Option(
+        name: .customLong("operator-key"),
+        help: "The operator's Ed25519 public key (PEM or base64), for key-service: enables POST /v1/keys injection."
+    )
+    var operatorKey: String?
+
     @Flag(name: .customLong("restart-key-service"), help: "Restart key-service when it dies (new keys, new tee_id) instead of stopping the appliance.")
     var restartKeyService = false
 
@@ -101,7 +107,8 @@ struct SupervisorCommand: AsyncParsableCommand {
                 } catch {
                     throw ValidationError("--control-listen: \(error)")
                 }
-            }
+            },
+            operatorKeyPath: operatorKey.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         )
         let supervisor = Supervisor(configuration: configuration, output: writeLine)
         let signals = TerminationSignals { supervisor.shutdown() }

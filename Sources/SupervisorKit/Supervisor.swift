@@ -169,7 +169,8 @@ public actor Supervisor {
         switch role {
         case .keyService:
             let devRoot = configuration.dev ? ["--dev-root-out", configuration.devRootPath] : []
-            return (configuration.programs.keyService, ["--listen", keyService] + dev + devRoot)
+            let operatorKey = configuration.operatorKeyPath.map { ["--operator-key", $0] } ?? []
+            return (configuration.programs.keyService, ["--listen", keyService] + dev + devRoot + operatorKey)
         case .tlsFront:
             let workers = activeWorkers.map { "unix://" + configuration.workerSocket($0) }.joined(separator: ",")
             // A restart binds where the appliance already serves: with port 0 the first start's

@@ -83,6 +83,9 @@ public struct SupervisorConfiguration: Sendable {
     /// A second control listener for the host (`vsock://4294967295:9000` in the enclave), which
     /// `host-proxy ctl` reaches over vsock. The Unix socket in the runtime directory always exists.
     public var hostControl: Endpoint?
+    /// The operator's Ed25519 public key file, passed to key-service: without it key-service
+    /// refuses every key injection.
+    public var operatorKeyPath: String?
 
     public init(
         programs: Programs,
@@ -98,7 +101,8 @@ public struct SupervisorConfiguration: Sendable {
         minimumRestartDelay: Duration = .milliseconds(100),
         maximumRestartDelay: Duration = .seconds(10),
         egressBridge: EgressBridge? = nil,
-        hostControl: Endpoint? = nil
+        hostControl: Endpoint? = nil,
+        operatorKeyPath: String? = nil
     ) {
         self.programs = programs
         self.runtimeDirectory = runtimeDirectory
@@ -114,6 +118,7 @@ public struct SupervisorConfiguration: Sendable {
         self.maximumRestartDelay = maximumRestartDelay
         self.egressBridge = egressBridge
         self.hostControl = hostControl
+        self.operatorKeyPath = operatorKeyPath
     }
 
     public var keyServiceSocket: String { runtimeDirectory + "/key.sock" }

@@ -6,7 +6,7 @@ enum Limits {
     static let pemBytes = 8192
     static let signature = 1...1024
     static let attestationDocument = 1...32768
-    /// `POST /v1/ohttp` refuses bodies above 512 KiB before they reach the key service.
+    /// Encapsulated requests above 512 KiB are refused before they reach the key service.
     static let encapsulatedRequest = 1...(512 * 1024)
     static let ohttpPlaintext = 0...(512 * 1024)
     static let ohttpPublicKey = 1...2048
