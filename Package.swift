@@ -138,7 +138,10 @@ let package = Package(
         ),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
         .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"], exclude: ["Children"]),
-        .testTarget(name: "HostProxyKitTests", dependencies: ["HostProxyKit"]),
+        .testTarget(
+            name: "HostProxyKitTests",
+            dependencies: ["HostProxyKit", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         // A scripted provider on loopback, shared by the Providers and WorkerKit tests.
         .target(
             name: "UpstreamMock",

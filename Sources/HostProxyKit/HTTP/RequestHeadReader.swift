@@ -17,6 +17,10 @@ final class RequestHeadReader: ChannelInboundHandler, RemovableChannelHandler {
     private let timeout: TimeAmount
     private var buffered: [UInt8] = []
     private var leftover: ByteBuffer?
+    /// The client half-closed after the head while bytes were still kept here: the event is held
+    /// back and passed on after those bytes, or the tunnel would shut the upstream's write side
+    /// first and the bytes would have nowhere to go.
+    private var inputClosedAfterLeftover = false
     private var done = false
     private var timer: Scheduled<Void>?
 
@@ -44,6 +48,10 @@ final class RequestHeadReader: ChannelInboundHandler, RemovableChannelHandler {
             self.leftover = nil
             context.fireChannelRead(wrapInboundOut(leftover))
             context.fireChannelReadComplete()
+        }
+        if inputClosedAfterLeftover {
+            inputClosedAfterLeftover = false
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         }
     }
 
@@ -76,8 +84,13 @@ final class RequestHeadReader: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event, !done {
-            finish(context: context, with: .failure(.incomplete))
+        if case ChannelEvent.inputClosed = event {
+            if !done {
+                finish(context: context, with: .failure(.incomplete))
+            } else if let leftover, leftover.readableBytes > 0 {
+                inputClosedAfterLeftover = true
+                return
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
