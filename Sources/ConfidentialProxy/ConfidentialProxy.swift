@@ -1,14 +1,16 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct ConfidentialProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "confidential-proxy",
-        abstract: "Local OpenAI/Anthropic-compatible proxy that verifies attestation and every signature."
+        abstract: "Not built yet: the local OpenAI/Anthropic-compatible proxy that will verify attestation and every signature.",
+        discussion: "Until it lands, `gatewayctl attest` and `gatewayctl verify` do the verification by hand."
     )
 
     func run() async throws {
-        print("confidential-proxy: not available in this build yet; see README.md for what runs today.")
+        FileHandle.standardError.write(Data("confidential-proxy: not built yet; use gatewayctl attest and gatewayctl verify (see README.md)\n".utf8))
         throw ExitCode(1)
     }
 }
