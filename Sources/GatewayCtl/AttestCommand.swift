@@ -89,16 +89,10 @@ struct AttestCommand: AsyncParsableCommand {
     }
 
     private func attestGateway(_ url: String, verifier: AttestationVerifier, measurements: Measurements?) async throws {
-        let endpoint: GatewayEndpoint
-        do { endpoint = try GatewayEndpoint(parsing: url) } catch { throw invalidInput(error.description) }
-        var generator = SystemRandomNumberGenerator()
-        let nonce = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let evidence: GatewayEvidence
-        do { evidence = try await GatewayEvidence.fetch(from: endpoint, nonce: nonce) } catch {
-            throw invalidInput("\(endpoint): \(error)")
-        }
-        let (report, checks) = await evidence.verify(with: verifier, measurements: measurements)
-        let valid = report.isValid && !checks.hasFailures
+        let attested = try await LiveAttestation.run(url: url, verifier: verifier, measurements: measurements)
+        let (endpoint, evidence, report, checks) = (attested.endpoint, attested.evidence, attested.report, attested.checks)
+        let nonce = evidence.nonce
+        let valid = attested.isValid
         if json {
             print(try encodeJSON(GatewayReportJSON(
                 valid: valid, url: endpoint.description, nonce: Hex.encode(nonce),

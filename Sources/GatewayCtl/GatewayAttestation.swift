@@ -3,6 +3,32 @@ import Foundation
 import GatewayCore
 import OHTTP
 
+/// A live gateway attested with a fresh random 32-byte nonce: what `attest --url` reports and
+/// what `keys inject` requires before it sends anything.
+struct LiveAttestation {
+    let endpoint: GatewayEndpoint
+    let evidence: GatewayEvidence
+    let report: VerificationReport
+    let checks: CheckList
+
+    /// The document verifies and every check outside it passes.
+    var isValid: Bool { report.isValid && !checks.hasFailures }
+
+    /// An unusable `url` or an unreachable gateway is the caller's input problem (exit 2).
+    static func run(url: String, verifier: AttestationVerifier, measurements: Measurements?) async throws -> LiveAttestation {
+        let endpoint: GatewayEndpoint
+        do { endpoint = try GatewayEndpoint(parsing: url) } catch { throw invalidInput(error.description) }
+        var generator = SystemRandomNumberGenerator()
+        let nonce = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let evidence: GatewayEvidence
+        do { evidence = try await GatewayEvidence.fetch(from: endpoint, nonce: nonce) } catch {
+            throw invalidInput("\(endpoint): \(error)")
+        }
+        let (report, checks) = await evidence.verify(with: verifier, measurements: measurements)
+        return LiveAttestation(endpoint: endpoint, evidence: evidence, report: report, checks: checks)
+    }
+}
+
 /// What `attest --url` collects from a live gateway, all over one TLS connection
 /// (`GatewayConnection`), and how it is verified.
 struct GatewayEvidence {

@@ -67,21 +67,13 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let key = try loadOperatorKey()
             let values = try loadSecrets()
-            let endpoint: GatewayEndpoint
-            do { endpoint = try GatewayEndpoint(parsing: url) } catch { throw invalidInput(error.description) }
             let verifier = AttestationVerifier(trustAnchors: try loadTrustAnchors(devRoot: devRoot))
-            let expected = try measurements.map(loadMeasurements)
-
-            var generator = SystemRandomNumberGenerator()
-            let nonce = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            let evidence: GatewayEvidence
-            do { evidence = try await GatewayEvidence.fetch(from: endpoint, nonce: nonce) } catch {
-                throw invalidInput("\(endpoint): \(error)")
-            }
-            let (report, checks) = await evidence.verify(with: verifier, measurements: expected)
-            guard report.isValid, !checks.hasFailures, let configs = evidence.ohttpKeyConfigs else {
-                print(report.renderedText())
-                checks.renderedLines.forEach { print($0) }
+            let attested = try await LiveAttestation.run(
+                url: url, verifier: verifier, measurements: try measurements.map(loadMeasurements))
+            let evidence = attested.evidence
+            guard attested.isValid, let configs = evidence.ohttpKeyConfigs else {
+                print(attested.report.renderedText())
+                attested.checks.renderedLines.forEach { print($0) }
                 print("keys: NOT SENT ✗ (the gateway did not pass attestation)")
                 throw ExitCode(1)
             }
@@ -94,7 +86,7 @@ struct KeysCommand: AsyncParsableCommand {
             )
             // The envelope is sealed to the attested key, so even a different server on this
             // connection would learn nothing from it.
-            let (response, _) = try await GatewayConnection(endpoint: endpoint).run { session in
+            let (response, _) = try await GatewayConnection(endpoint: attested.endpoint).run { session in
                 try await session.post("/v1/keys", json: envelope.encoded())
             }
             let body = String(decoding: response.body, as: UTF8.self)
