@@ -28,6 +28,8 @@ final class ApplianceHarness: Sendable {
     let devRootPath: String
     private let process: Process
     private let collector: LineCollector
+    /// Set by `terminate()`: the test stops the supervisor itself and checks how it exited.
+    private let terminatedByTest = Mutex(false)
 
     /// Everything the supervisor and its children printed so far (tagged lines).
     var output: [String] { collector.lines }
@@ -85,8 +87,7 @@ final class ApplianceHarness: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        let collector = LineCollector()
-        pipe.fileHandleForReading.readabilityHandler = { handle in collector.append(handle.availableData) }
+        let collector = LineCollector(reading: pipe)
         try process.run()
 
         let deadline = ContinuousClock.now + .seconds(90)
@@ -107,6 +108,7 @@ final class ApplianceHarness: Sendable {
     /// SIGTERM and wait; throws if the supervisor had already exited, or does not stop with
     /// status 0 within 30 s.
     func stop() async throws {
+        if terminatedByTest.withLock({ $0 }) { return }
         guard process.isRunning else {
             // Gone before the test ended: a crash or a fatal stop the test did not ask for.
             throw HarnessError("supervisor had already exited (\(process.terminationStatus)):\n\(output.suffix(30).joined(separator: "\n"))")
@@ -123,6 +125,25 @@ final class ApplianceHarness: Sendable {
         }
     }
 
+    /// SIGTERM, for a test of the graceful stop itself; `waitForExit` then gives the status.
+    func terminate() {
+        terminatedByTest.withLock { $0 = true }
+        process.terminate()
+    }
+
+    /// The supervisor's exit status; throws (after SIGKILL) if it still runs after `limit`.
+    func waitForExit(limit: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw HarnessError("supervisor still running \(limit) after SIGTERM")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+
     /// `supervisor ctl COMMAND…` as an operator runs it (finding the appliance via the pointer file).
     func ctl(_ command: String...) throws -> CommandResult {
         try runProgram(executable("supervisor"), ["ctl"] + command, environment: ["XDG_RUNTIME_DIR": runtimeDirectory])
@@ -136,14 +157,22 @@ final class ApplianceHarness: Sendable {
     }
 }
 
-/// Splits a pipe's bytes into lines as they arrive.
-private final class LineCollector: Sendable {
+/// A child process's output (stdout and stderr on one pipe), split into lines as they arrive.
+final class LineCollector: Sendable {
     private let collected = Mutex<[String]>([])
     private let partial = Mutex<[UInt8]>([])
 
     var lines: [String] { collected.withLock { $0 } }
 
-    func append(_ data: Data) {
+    init(reading pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            append(data)
+        }
+    }
+
+    private func append(_ data: Data) {
         let complete: [String] = partial.withLock { buffer in
             buffer.append(contentsOf: data)
             var found: [String] = []

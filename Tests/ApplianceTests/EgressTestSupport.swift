@@ -12,10 +12,10 @@ import Synchronization
 final class BackgroundProcess: Sendable {
     let name: String
     private let process: Process
-    private let collected = CollectedLines()
+    private let collector: LineCollector
 
     /// Everything it printed so far, stdout and stderr interleaved.
-    var lines: [String] { collected.state.withLock { $0.lines } }
+    var lines: [String] { collector.lines }
 
     init(_ name: String, _ program: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
         self.name = name
@@ -29,17 +29,7 @@ final class BackgroundProcess: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [collected] handle in
-            let data = handle.availableData
-            collected.state.withLock { state in
-                state.partial.append(contentsOf: data)
-                while let newline = state.partial.firstIndex(of: 0x0A) {
-                    state.lines.append(String(decoding: state.partial[..<newline], as: UTF8.self))
-                    state.partial.removeSubrange(...newline)
-                }
-            }
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
+        collector = LineCollector(reading: pipe)
         try process.run()
     }
 
@@ -77,12 +67,6 @@ final class BackgroundProcess: Sendable {
             throw error
         }
     }
-}
-
-/// A process's output split into lines as it arrives (a class, so the pipe's handler can
-/// share it; a `Mutex` alone cannot be captured).
-private final class CollectedLines: Sendable {
-    let state = Mutex<(lines: [String], partial: [UInt8])>(([], []))
 }
 
 /// `mock_openai_tls.py`: an OpenAI-compatible upstream over HTTPS on 127.0.0.1 with a fresh

@@ -115,32 +115,32 @@ extension RuntimeTests {
         }
 
         @Test func sigtermFinishesTheStreamInFlightThenExitsZero() async throws {
-            let supervisor = try await DirectSupervisor.start(workers: 1, workerArguments: slowWorkers)
-            defer { supervisor.cleanUp() }
-            try await ApplianceClient.with(url: supervisor.url, certificatePath: supervisor.certificatePath) { client in
-                let key = try await client.signingKey()
-                let load = LoadGenerator(client: client, verifier: AnswerVerifier(key: key))
-                let generating = Shared(false)
-                async let answer = load.perform(
-                    ChatProbe(.streamedText, tag: "sigterm", words: 100), onGenerating: { generating.withLock { $0 = true } }
-                )
-                let deadline = ContinuousClock.now + .seconds(30)
-                while !generating.value, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-                #expect(generating.value, "the stream never started")
-                supervisor.signal(SIGTERM)
-                let verified = await answer
-                #expect(verified != nil, "the stream in flight at SIGTERM: \(load.report.failures)")
-                #expect(verified?.teeID == key.teeID.description)
-            }
-            let status = try await supervisor.waitForExit(limit: .seconds(30))
-            let output = supervisor.output
-            #expect(status == 0, "supervisor exited \(status):\n\(output.suffix(30).joined(separator: "\n"))")
-            #expect(output.contains("[supervisor] stopped"))
-            for child in ["tls-front", "worker-1", "key-service"] {
-                #expect(
-                    output.contains("[supervisor] \(child) stopped (exited with status 0)"),
-                    "\(child) did not exit 0: \(output.filter { $0.hasPrefix("[supervisor] \(child)") || $0.hasPrefix("[\(child)] Error") })"
-                )
+            try await ApplianceHarness.run(workers: 1, workerArguments: slowWorkers) { supervisor in
+                try await ApplianceClient.with(url: supervisor.url, certificatePath: supervisor.certificatePath) { client in
+                    let key = try await client.signingKey()
+                    let load = LoadGenerator(client: client, verifier: AnswerVerifier(key: key))
+                    let generating = Shared(false)
+                    async let answer = load.perform(
+                        ChatProbe(.streamedText, tag: "sigterm", words: 100), onGenerating: { generating.withLock { $0 = true } }
+                    )
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while !generating.value, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                    #expect(generating.value, "the stream never started")
+                    supervisor.terminate()
+                    let verified = await answer
+                    #expect(verified != nil, "the stream in flight at SIGTERM: \(load.report.failures)")
+                    #expect(verified?.teeID == key.teeID.description)
+                }
+                let status = try await supervisor.waitForExit(limit: .seconds(30))
+                let output = supervisor.output
+                #expect(status == 0, "supervisor exited \(status):\n\(output.suffix(30).joined(separator: "\n"))")
+                #expect(output.contains("[supervisor] stopped"))
+                for child in ["tls-front", "worker-1", "key-service"] {
+                    #expect(
+                        output.contains("[supervisor] \(child) stopped (exited with status 0)"),
+                        "\(child) did not exit 0: \(output.filter { $0.hasPrefix("[supervisor] \(child)") || $0.hasPrefix("[\(child)] Error") })"
+                    )
+                }
             }
         }
 
@@ -283,89 +283,3 @@ final class CurlStream: Sendable {
     }
 }
 
-/// `supervisor --dev` started directly, for the test that signals the supervisor itself:
-/// ApplianceHarness keeps its process private, and its `stop()` returns without checking the
-/// exit status when the supervisor has already exited.
-final class DirectSupervisor: Sendable {
-    let directory: String
-    let url: String
-    var certificatePath: String { directory + "/tls-cert.pem" }
-    private let process: Process
-    private let lines: Shared<[String]>
-
-    var output: [String] { lines.value }
-
-    private init(directory: String, url: String, process: Process, lines: Shared<[String]>) {
-        self.directory = directory
-        self.url = url
-        self.process = process
-        self.lines = lines
-    }
-
-    static func start(workers: Int, workerArguments: [String]) async throws -> DirectSupervisor {
-        var template = Array("/tmp/appl-XXXXXX".utf8CString)
-        guard let created = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
-        let directory = String(cString: created)
-        let process = Process()
-        process.executableURL = executable("supervisor")
-        process.arguments = ["--dev", "--port", "0", "--workers", String(workers), "--runtime-dir", directory]
-            + workerArguments.map { "--worker-arg=\($0)" }
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_RUNTIME_DIR"] = directory
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let lines = Shared<[String]>([])
-        let partial = Shared<[UInt8]>([])
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
-            let complete: [String] = partial.withLock { buffer in
-                buffer += data
-                var found: [String] = []
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    found.append(String(decoding: buffer[..<newline], as: UTF8.self))
-                    buffer.removeSubrange(...newline)
-                }
-                return found
-            }
-            lines.withLock { $0 += complete }
-        }
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline {
-            if let line = lines.withLock({ $0.first { $0.hasPrefix("  URL:") } }), let url = line.split(separator: " ").last {
-                return DirectSupervisor(directory: directory, url: String(url), process: process, lines: lines)
-            }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        if process.isRunning { process.terminate() }
-        throw HarnessError("supervisor not ready:\n\(lines.value.joined(separator: "\n"))")
-    }
-
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
-
-    /// The exit status; throws if the supervisor still runs after `limit` (then kills it).
-    func waitForExit(limit: Duration) async throws -> Int32 {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                kill(process.processIdentifier, SIGKILL)
-                throw HarnessError("supervisor still running \(limit) after the signal")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return process.terminationStatus
-    }
-
-    /// Kills a supervisor a failed test left running and removes the runtime directory.
-    func cleanUp() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-}
