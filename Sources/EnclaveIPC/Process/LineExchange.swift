@@ -1,15 +1,15 @@
-import EnclaveIPC
 import NIOCore
 import NIOPosix
 
 /// One request/response exchange on a fresh connection: write `request`, read until the peer
 /// closes (or `maximumBytes`), return what arrived. The tls-front and supervisor control
-/// protocols and the worker health probe (a one-shot `Connection: close` HTTP/1.1 request) are
-/// all this shape, so one small client serves them without an HTTP stack.
-enum LineExchange {
-    static let maximumBytes = 1024 * 1024
+/// protocols (from the supervisor, `supervisor ctl` and `host-proxy ctl`) and the worker health
+/// probe (a one-shot `Connection: close` HTTP/1.1 request) are all this shape, so one small
+/// client serves them without an HTTP stack.
+public enum LineExchange {
+    public static let maximumBytes = 1024 * 1024
 
-    static func exchange(_ request: String, with endpoint: Endpoint, timeout: Duration) async throws -> String {
+    public static func exchange(_ request: String, with endpoint: Endpoint, timeout: Duration) async throws -> String {
         let result = try await withThrowingTaskGroup(of: String?.self) { group in
             group.addTask {
                 let channel = try await endpoint.connect(timeout: timeout) { channel in
@@ -42,11 +42,11 @@ enum LineExchange {
     }
 }
 
-enum LineExchangeError: Error, CustomStringConvertible {
+public enum LineExchangeError: Error, CustomStringConvertible {
     case timeout(endpoint: Endpoint, after: Duration)
     case responseTooLarge(endpoint: Endpoint, limit: Int)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .timeout(let endpoint, let after): return "\(endpoint) did not answer within \(after)"
         case .responseTooLarge(let endpoint, let limit): return "\(endpoint) sent more than \(limit) bytes"
