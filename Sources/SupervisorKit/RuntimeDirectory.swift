@@ -26,17 +26,47 @@ public enum RuntimeDirectory {
         return String(cString: result)
     }
 
-    /// Creates `path` (mode 0700) if missing; an existing directory is used as is.
+    /// Creates `path` (mode 0700) if missing; an existing directory is used as is. Then proves
+    /// it can hold what the appliance writes there, so a read-only or full file system stops the
+    /// start with its reason instead of failing later in a child that cannot bind its socket.
     static func create(_ path: String) throws(SupervisorError) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw .runtimeDirectory("\(path) exists and is not a directory") }
-            return
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .runtimeDirectory("cannot create \(path): \(error)")
+            }
         }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .runtimeDirectory("cannot create \(path): \(error)")
+        try checkWritable(path)
+    }
+
+    /// Writes and removes a 64 KiB file (about what the certificate, the dev root and the
+    /// pointer need together); a 0-byte file would succeed on a full disk.
+    static func checkWritable(_ path: String) throws(SupervisorError) {
+        let probe = path + "/.write-check-\(getpid())"
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw .runtimeDirectory("\(path) is not writable: \(String(cString: strerror(errno)))")
+        }
+        defer {
+            close(descriptor)
+            unlink(probe)
+        }
+        let block = [UInt8](repeating: 0, count: 64 * 1024)
+        var offset = 0
+        while offset < block.count {
+            let written = block.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            guard written > 0 else {
+                let reason = written < 0 ? String(cString: strerror(errno)) : "the file system accepted no more bytes"
+                throw .runtimeDirectory("\(path) cannot hold the appliance's files: \(reason)")
+            }
+            offset += written
+        }
+        guard fsync(descriptor) == 0 else {
+            throw .runtimeDirectory("\(path) cannot hold the appliance's files: \(String(cString: strerror(errno)))")
         }
     }
 

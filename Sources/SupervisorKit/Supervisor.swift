@@ -299,11 +299,32 @@ public actor Supervisor {
             do {
                 try await start(name, role: managed.role)
                 if managed.role == .tlsFront { try await sendWorkerSet() }
+                if managed.role == .keyService { await adoptRestartedKeyService() }
                 return
             } catch {
                 output("[supervisor] restarting \(name) failed: \(error)")
                 failures += 1
             }
+        }
+    }
+
+    /// A restarted key-service has new keys and a new `tee_id`. tls-front registers its
+    /// certificate with it on its own once it answers again (see TLSFrontKit's
+    /// `KeyServiceWatch`); the workers learned the old public key at start, so every one is
+    /// replaced, the way a rotation does it. The new `tee_id` is logged, and `/health` shows it.
+    private func adoptRestartedKeyService() async {
+        while busy { try? await Task.sleep(for: .milliseconds(50)) }
+        busy = true
+        defer { busy = false }
+        do {
+            let reply = try await replaceWorkers()
+            let teeID = (try? await ReadinessProbe.keyServiceHealth(try Endpoint.unix(path: configuration.keyServiceSocket)))?.teeID
+            output("[supervisor] key-service restarted with new keys: tee_id \(teeID.map(\.description) ?? "unknown"); workers replaced (\(reply))")
+        } catch {
+            let message = "key-service restarted, but its workers could not be replaced: \(error)"
+            output("[supervisor] FATAL: \(message)")
+            fatalReason = message
+            shutdown()
         }
     }
 
@@ -353,20 +374,22 @@ public actor Supervisor {
     /// to them, then stops the old ones (which by then have no request left): no request fails
     /// and key-service is untouched, so `tee_id` stays the same.
     public func rotateWorkers() async throws -> String {
-        try await exclusive {
-            let old = activeWorkers
-            let replacements = old.map { _ in allocateWorkerName() }
-            do {
-                try await startWorkers(replacements)
-            } catch {
-                for name in replacements { await stop(name) }
-                throw error
-            }
-            activeWorkers = replacements
-            try await sendWorkerSet()
-            for name in old { await stop(name) }
-            return "rotated \(old.joined(separator: ",")) -> \(replacements.joined(separator: ","))"
+        try await exclusive { try await replaceWorkers() }
+    }
+
+    private func replaceWorkers() async throws -> String {
+        let old = activeWorkers
+        let replacements = old.map { _ in allocateWorkerName() }
+        do {
+            try await startWorkers(replacements)
+        } catch {
+            for name in replacements { await stop(name) }
+            throw error
         }
+        activeWorkers = replacements
+        try await sendWorkerSet()
+        for name in old { await stop(name) }
+        return "rotated \(old.joined(separator: ",")) -> \(replacements.joined(separator: ","))"
     }
 
     public func scale(to count: Int) async throws -> String {

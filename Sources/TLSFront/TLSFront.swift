@@ -43,6 +43,24 @@ struct TLSFrontCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 above).")
     var maximumBody: Int = 32 * 1024 * 1024
 
+    @Option(name: .customLong("handshake-timeout"), help: "Seconds a client has to complete the TLS handshake.")
+    var handshakeTimeout: Int = 10
+
+    @Option(name: .customLong("request-head-timeout"), help: "Seconds from a request's first byte until its head must be complete.")
+    var requestHeadTimeout: Int = 30
+
+    @Option(name: .customLong("queue-timeout"), help: "Seconds a request waits for a ready worker while one is restarting (503 after).")
+    var queueTimeout: Int = 10
+
+    @Option(name: .customLong("max-connections"), help: "Open client connections in total; beyond it a connection gets one 503 and is closed.")
+    var maximumConnections: Int = 16384
+
+    @Option(name: .customLong("max-connections-per-client"), help: "Open connections per client address (the PROXY header's source behind host-proxy).")
+    var maximumConnectionsPerClient: Int = 1024
+
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request line plus header fields in bytes (431 above).")
+    var maximumHeaderBytes: Int = 64 * 1024
+
     @Option(name: .customLong("certificate-out"), help: "Also write the generated certificate (PEM) here, for curl --cacert in dev.")
     var certificateOutput: String?
 
@@ -60,6 +78,12 @@ struct TLSFrontCommand: AsyncParsableCommand {
                 proxyProtocol: proxyProtocol,
                 requestTimeout: .seconds(requestTimeout),
                 idleTimeout: .seconds(idleTimeout),
+                handshakeTimeout: .seconds(handshakeTimeout),
+                requestHeadTimeout: .seconds(requestHeadTimeout),
+                queueTimeout: .seconds(queueTimeout),
+                maximumConnections: maximumConnections,
+                maximumConnectionsPerClient: maximumConnectionsPerClient,
+                maximumHeaderBytes: maximumHeaderBytes,
                 maximumBodyBytes: maximumBody
             )
             front = try TLSFront(configuration: configuration, logger: logger)

@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import EnclaveIPC
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -24,6 +23,8 @@ public final class TLSFront: Sendable {
     private let keys: KeyServiceClient
     private let logger: Logger
     private let inFlight = Mutex(0)
+    private let limiter: ConnectionLimiter
+    private let keyServiceWatch: KeyServiceWatch
     private let startedAt = ContinuousClock.now
     private let stopSignal: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
@@ -41,7 +42,11 @@ public final class TLSFront: Sendable {
         self.configuration = configuration
         self.logger = logger
         pool = WorkerPool(members: configuration.workers)
+        limiter = ConnectionLimiter(
+            maximumTotal: configuration.maximumConnections, maximumPerClient: configuration.maximumConnectionsPerClient
+        )
         keys = KeyServiceClient(endpoint: configuration.keyService, logger: logger)
+        keyServiceWatch = KeyServiceWatch(logger: logger)
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
     }
 
@@ -63,6 +68,10 @@ public final class TLSFront: Sendable {
         clientConfiguration.decompression = .disabled
         clientConfiguration.timeout.connect = .seconds(2)
         clientConfiguration.connectionPool.idleTimeout = .seconds(30)
+        // A worker that refuses connections is gone (crashed, or stopped): fail at once so the
+        // proxy can send the request to another worker, instead of AsyncHTTPClient retrying the
+        // same socket with backoff until the request times out.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         do {
             try await serve(client: client, onListening: onListening)
@@ -79,13 +88,26 @@ public final class TLSFront: Sendable {
         )
         let proxy = WorkerProxy(
             pool: pool, client: client, requestTimeout: configuration.requestTimeout,
-            maximumBodyBytes: configuration.maximumBodyBytes, logger: logger
+            queueTimeout: configuration.queueTimeout, maximumBodyBytes: configuration.maximumBodyBytes,
+            keyService: keyServiceWatch, logger: logger
         )
-        let routes = EnclaveRoutes(keys: keys, pool: pool, version: configuration.version, logger: logger)
+        let routes = EnclaveRoutes(keys: keys, pool: pool, keyServiceWatch: keyServiceWatch, version: configuration.version, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try? await self.keys.run() }
             try await registerCertificate()
             group.addTask { await checker.run() }
+            group.addTask {
+                // A key-service that comes back may be a new one (new keys, `--restart-key-service`),
+                // which has no certificate registered: register again, or attestation would not
+                // bind the certificate clients see. Registering the same hash twice is harmless.
+                await self.keyServiceWatch.run(self.configuration.keyService) {
+                    do {
+                        try await self.registerCertificate()
+                    } catch {
+                        self.logger.error("could not register the TLS certificate again", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
 
             let listener = try await bindHTTPS(routes: routes, proxy: proxy)
             if let control = configuration.control {
@@ -136,8 +158,6 @@ public final class TLSFront: Sendable {
         }
     }
 
-    private typealias HTTPSChannel = TLSChannel<HTTP1Channel>
-
     private func bindHTTPS(routes: EnclaveRoutes, proxy: WorkerProxy) async throws -> Listener<ConnectionChannel> {
         let responder: HTTPChannelHandler.Responder = { [self] request, writer, channel in
             inFlight.withLock { $0 += 1 }
@@ -152,21 +172,50 @@ public final class TLSFront: Sendable {
         }
         let http = HTTP1Channel(
             responder: responder,
-            configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))
+            configuration: .init(
+                idleTimeout: TimeAmount(configuration.idleTimeout),
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: configuration.maximumHeaderBytes, maxHeaderListSize: configuration.maximumHeaderBytes
+                )
+            )
         )
-        let https = try HTTPSChannel(http, tlsConfiguration: certificate.tlsConfiguration())
+        let sslContext = try NIOSSLContext(configuration: certificate.tlsConfiguration())
         let proxyProtocol = configuration.proxyProtocol
+        let handshakeTimeout = TimeAmount(configuration.handshakeTimeout)
+        let requestHeadTimeout = TimeAmount(configuration.requestHeadTimeout)
         let logger = logger
+        // TLSChannel's pipeline, with the connection deadlines around the HTTP codec (see
+        // `ConnectionDeadlines`: one half after the TLS handler, one after the decoder).
         let listener = try await configuration.listen.bind { channel in
-            channel.eventLoop.makeCompletedFuture {
+            channel.eventLoop.makeCompletedFuture { () -> ConnectionDeadlines in
+                let operations = channel.pipeline.syncOperations
                 if proxyProtocol {
-                    try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler(timeout: .seconds(10), logger: logger))
+                    try operations.addHandler(ProxyProtocolHandler(timeout: .seconds(10), logger: logger))
                 }
-            }.flatMap {
-                https.setup(channel: channel, logger: logger)
-            }.map { ConnectionChannel(https: https, value: $0) }
+                let deadlines = ConnectionDeadlines(handshake: handshakeTimeout, requestHead: requestHeadTimeout)
+                try operations.addHandler(NIOSSLServerHandler(context: sslContext))
+                try operations.addHandler(ConnectionDeadlines.RawSide(deadlines))
+                return deadlines
+            }.flatMap { deadlines in
+                http.setup(channel: channel, logger: logger).flatMapThrowing { value in
+                    let operations = channel.pipeline.syncOperations
+                    let state = try operations.handler(type: HTTPConnectionStateHandler.self)
+                    try operations.addHandler(ConnectionDeadlines.HeadSide(deadlines), position: .before(state))
+                    return ConnectionChannel(http: http, value: value)
+                }
+            }
         }
         return listener
+    }
+
+    /// Answers every request on a connection over a connection limit with 503 and closes it.
+    private func refusingChannel(_ refusal: ConnectionLimiter.Refusal) -> HTTP1Channel {
+        HTTP1Channel(responder: { request, writer, channel in
+            var response = FrontResponse.error(.unavailable(refusal.message, retryAfterSeconds: 1), path: request.uri.path)
+            response.headers[.connection] = "close"
+            try await writer.write(response: response)
+            channel.close(promise: nil)
+        })
     }
 
     /// Accepts until `shutdown()`, then drains. Each connection is served next to a watcher
@@ -183,8 +232,15 @@ public final class TLSFront: Sendable {
             try await listener.channel.executeThenClose { connections in
                 for try await connection in connections {
                     group.addTask {
+                        let client = await self.clientAddress(of: connection.value.channel)
+                        let refusal = self.limiter.admit(client: client)
+                        defer { self.limiter.release(client: client) }
+                        if let refusal {
+                            logger.warning("connection refused", metadata: ["reason": "\(refusal.message)"])
+                        }
+                        let http = refusal.map { self.refusingChannel($0) } ?? connection.http
                         await withTaskGroup(of: Void.self) { pair in
-                            pair.addTask { await connection.https.handle(value: connection.value, logger: logger) }
+                            pair.addTask { await http.handle(value: connection.value, logger: logger) }
                             pair.addTask { try? await connection.value.channel.closeFuture.get() }
                             await pair.next()
                             pair.cancelAll()
@@ -213,13 +269,13 @@ public final class TLSFront: Sendable {
     private func statusLine(listen: Endpoint) -> String {
         let readiness = pool.readiness
         return "listen=\(listen) certificate-sha256=\(certificate.fingerprint) workers-ready=\(readiness.ready) "
-            + "workers-total=\(readiness.total) in-flight=\(requestsInFlight)"
+            + "workers-total=\(readiness.total) in-flight=\(requestsInFlight) connections=\(limiter.open)"
     }
 }
 
 /// An accepted connection: the NIO channel wrapped for Hummingbird, with the child-channel
 /// description that knows how to serve it.
 struct ConnectionChannel: Sendable {
-    let https: TLSChannel<HTTP1Channel>
+    let http: HTTP1Channel
     let value: HTTP1Channel.Value
 }

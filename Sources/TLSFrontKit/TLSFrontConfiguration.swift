@@ -14,6 +14,19 @@ public struct TLSFrontConfiguration: Sendable {
     public var requestTimeout: Duration
     /// A client connection with no request in flight is closed after this long.
     public var idleTimeout: Duration
+    /// A connection whose TLS handshake has not completed after this long is closed.
+    public var handshakeTimeout: Duration
+    /// Once a request's first byte arrives, its head must be complete within this long.
+    public var requestHeadTimeout: Duration
+    /// How long a request waits for a ready worker when the pool has members but none is
+    /// ready (one restarting); 503 after.
+    public var queueTimeout: Duration
+    /// Open client connections, in total and per client address (the PROXY header's source
+    /// behind host-proxy); a connection over either gets one 503 and is closed.
+    public var maximumConnections: Int
+    public var maximumConnectionsPerClient: Int
+    /// The request line and header fields together; 431 above.
+    public var maximumHeaderBytes: Int
     public var maximumBodyBytes: Int
     public var healthCheckInterval: Duration
     /// How long a graceful stop or a worker-set change waits for in-flight requests.
@@ -31,6 +44,12 @@ public struct TLSFrontConfiguration: Sendable {
         proxyProtocol: Bool = false,
         requestTimeout: Duration = .seconds(120),
         idleTimeout: Duration = .seconds(60),
+        handshakeTimeout: Duration = .seconds(10),
+        requestHeadTimeout: Duration = .seconds(30),
+        queueTimeout: Duration = .seconds(10),
+        maximumConnections: Int = 16384,
+        maximumConnectionsPerClient: Int = 1024,
+        maximumHeaderBytes: Int = 64 * 1024,
         maximumBodyBytes: Int = 32 * 1024 * 1024,
         healthCheckInterval: Duration = .seconds(1),
         drainTimeout: Duration = .seconds(60),
@@ -45,6 +64,12 @@ public struct TLSFrontConfiguration: Sendable {
         self.proxyProtocol = proxyProtocol
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
+        self.handshakeTimeout = handshakeTimeout
+        self.requestHeadTimeout = requestHeadTimeout
+        self.queueTimeout = queueTimeout
+        self.maximumConnections = maximumConnections
+        self.maximumConnectionsPerClient = maximumConnectionsPerClient
+        self.maximumHeaderBytes = maximumHeaderBytes
         self.maximumBodyBytes = maximumBodyBytes
         self.healthCheckInterval = healthCheckInterval
         self.drainTimeout = drainTimeout

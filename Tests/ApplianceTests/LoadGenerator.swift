@@ -419,7 +419,9 @@ struct ApplianceStatus: Sendable, CustomStringConvertible {
 
 extension ApplianceHarness {
     /// `supervisor ctl WORDS…`, run off the cooperative pool; throws unless it exits 0.
-    func control(_ words: String...) async throws -> String {
+    func control(_ words: String...) async throws -> String { try await control(words) }
+
+    func control(_ words: [String]) async throws -> String {
         let directory = runtimeDirectory
         let result = try await offThePool { try supervisorControl(words, runtimeDirectory: directory) }
         guard result.status == 0 else {

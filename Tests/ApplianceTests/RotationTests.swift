@@ -71,6 +71,43 @@ extension RuntimeTests {
             }
         }
 
+        /// What an outside load found before tls-front probed a new worker set *before* switching
+        /// to it: 8 keep-alive clients (half streaming) for 20 s and one rotation got 1-3 503s in
+        /// 4 runs of 6. Here: three rotations and a scale 1→4→1 in the same 20 s, zero failures.
+        @Test func eightKeepAliveClientsForTwentySecondsThroughThreeRotationsAndAScaleLoseNothing() async throws {
+            try await ApplianceHarness.run(workers: 2) { appliance in
+                try await appliance.withClient { client in
+                    let key = try await client.signingKey()
+                    let load = LoadGenerator(client: client, verifier: AnswerVerifier(key: key))
+                    let operations = [["rotate-workers"], ["rotate-workers"], ["rotate-workers"], ["scale", "1"], ["scale", "4"], ["scale", "1"]]
+                    var replies: [String] = []
+                    let start = ContinuousClock.now
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { await load.run(clients: 8) }
+                        defer { load.stop() }
+                        for (index, words) in operations.enumerated() {
+                            try await Task.sleep(until: start + .seconds(2 + 3 * index))
+                            replies.append(try await appliance.control(words))
+                        }
+                        try await Task.sleep(until: start + .seconds(20))
+                        load.stop()
+                        try await group.waitForAll()
+                    }
+                    let report = load.report
+                    print("8 clients, 20 s, 3 rotations and scale 1→4→1: verified \(report.summary) (\(report.total) requests)")
+                    for reply in replies { print("  \(reply.trimmingCharacters(in: .whitespacesAndNewlines))") }
+                    #expect(report.failures.isEmpty, "\(report.failures.count) failed: \(report.failures.prefix(5))")
+                    for kind in ChatProbe.Kind.allCases {
+                        #expect(report.verified[kind, default: 0] > 0, "no \(kind.rawValue) request was verified")
+                    }
+                    #expect(report.teeIDs == [key.teeID.description], "tee_ids seen: \(report.teeIDs)")
+                    #expect(replies.filter { $0.contains("rotated") }.count == 3, "\(replies)")
+                    let after = try await appliance.status()
+                    #expect(after.workers.count == 1 && after.workers.allSatisfy { $0.routed == true && $0.state == "ready" }, "\(after)")
+                }
+            }
+        }
+
         @Test func scalingToThreeAndBackToOneUnderLoadFailsNoRequest() async throws {
             try await ApplianceHarness.run(workers: 1, workerArguments: slowWorkers) { appliance in
                 try await appliance.withClient { client in

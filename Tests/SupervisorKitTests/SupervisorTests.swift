@@ -196,29 +196,6 @@ struct SupervisorTests {
     }
 }
 
-@Suite("runtime directory")
-struct RuntimeDirectoryTests {
-    @Test func pointerFileLocation() throws {
-        let existing = FileManager.default.temporaryDirectory.path
-        #expect(RuntimeDirectory.pointerFile(environment: ["XDG_RUNTIME_DIR": existing]) == existing + "/enclave-gateway.control")
-        #expect(RuntimeDirectory.pointerFile(environment: [:]) == "/tmp/enclave-gateway-\(getuid()).control")
-        #expect(RuntimeDirectory.pointerFile(environment: ["XDG_RUNTIME_DIR": "/nonexistent-xdg"]) == "/tmp/enclave-gateway-\(getuid()).control")
-    }
-
-    @Test func pointerRoundTripAndOwnership() throws {
-        let directory = try RuntimeDirectory.makeTemporary()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let pointer = directory + "/pointer"
-        try RuntimeDirectory.writePointer(controlSocket: "/tmp/a/supervisor.ctl", to: pointer)
-        #expect(try RuntimeDirectory.readPointer(pointer) == "/tmp/a/supervisor.ctl")
-        RuntimeDirectory.removePointer(controlSocket: "/tmp/b/supervisor.ctl", at: pointer)
-        #expect(FileManager.default.fileExists(atPath: pointer), "another appliance's pointer is left alone")
-        RuntimeDirectory.removePointer(controlSocket: "/tmp/a/supervisor.ctl", at: pointer)
-        #expect(!FileManager.default.fileExists(atPath: pointer))
-        #expect(throws: SupervisorError.self) { try RuntimeDirectory.readPointer(pointer) }
-    }
-}
-
 @Suite("line forwarding")
 struct LineForwarderTests {
     @Test func splitsTagsAndBoundsLines() {

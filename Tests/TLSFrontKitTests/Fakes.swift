@@ -102,6 +102,11 @@ struct FakeWorker: Sendable {
             if let name = HTTPFields.Element.Name("x-worker") { responseHeaders[name] = script.name }
             return Response(status: .ok, headers: responseHeaders, body: .init(byteBuffer: body))
         }
+        // Answers before reading the request body (the body is left for the server to drain).
+        router.post("/v1/early") { _, _ -> Response in
+            script.requests.withLock { $0 += 1 }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: script.name)))
+        }
         router.get("/v1/whoami") { _, _ -> Response in
             script.requests.withLock { $0 += 1 }
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: script.name)))

@@ -30,6 +30,15 @@ extension APIError {
         return "\(param): \(message)"
     }
 
+    /// The dialect's mid-stream error frame: `data: {"error":…}` for OpenAI, `event: error` for
+    /// Anthropic. A stream that fails after its 200 head ends with this frame, never silently.
+    public func streamFrame(_ dialect: APIDialect) -> [UInt8] {
+        switch dialect {
+        case .openAI: SSE.data(json(.openAI))
+        case .anthropic: SSE.event("error", json(.anthropic))
+        }
+    }
+
     /// The response body for a non-2xx reply.
     public func body(_ dialect: APIDialect) -> [UInt8] { JSONWriter.serialize(json(dialect), style: .compact) }
 }

@@ -72,7 +72,7 @@ public struct AnthropicMessageStream: StreamRenderer {
         return out + SSE.event("message_stop", ["type": "message_stop"])
     }
 
-    public func fail(_ error: APIError) -> [UInt8] { SSE.event("error", error.json(.anthropic)) }
+    public func fail(_ error: APIError) -> [UInt8] { error.streamFrame(.anthropic) }
 
     private mutating func start() -> [UInt8] {
         guard !started else { return [] }

@@ -65,7 +65,7 @@ public struct ChatCompletionStream: StreamRenderer {
         return out + SSE.done
     }
 
-    public func fail(_ error: APIError) -> [UInt8] { SSE.data(error.json(.openAI)) }
+    public func fail(_ error: APIError) -> [UInt8] { error.streamFrame(.openAI) }
 
     private func header() -> JSONObject {
         JSONObject.with([

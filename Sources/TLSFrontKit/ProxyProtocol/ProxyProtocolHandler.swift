@@ -23,6 +23,8 @@ final class ProxyProtocolHandler: ChannelInboundHandler {
     private let timeout: TimeAmount
     private let logger: Logger
     private var timer: Scheduled<Void>?
+    /// Completed once the header is accepted, or with nil when the connection fails first.
+    private var accepted: EventLoopPromise<ProxyHeader?>?
 
     init(timeout: TimeAmount, logger: Logger) {
         self.timeout = timeout
@@ -30,6 +32,7 @@ final class ProxyProtocolHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        accepted = context.eventLoop.makePromise()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: timeout) {
             let (handler, context) = loopBound.value
@@ -40,6 +43,7 @@ final class ProxyProtocolHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
+        settle(header)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -59,6 +63,7 @@ final class ProxyProtocolHandler: ChannelInboundHandler {
                 timer?.cancel()
                 self.header = header
                 state = .forwarding
+                settle(header)
                 logger.debug(
                     "PROXY v2 header accepted",
                     metadata: ["command": "\(header.command)", "client": "\(header.source.map(\.description) ?? "-")"]
@@ -78,20 +83,33 @@ final class ProxyProtocolHandler: ChannelInboundHandler {
             logger.info("connection refused", metadata: ["reason": "\(ProxyProtocolError.incomplete(received: buffer.readableBytes))"])
         }
         state = .failed
+        settle(header)
         context.fireChannelInactive()
+    }
+
+    /// Completes `accepted` once; later calls do nothing (a promise completes only once).
+    private func settle(_ header: ProxyHeader?) {
+        accepted?.succeed(header)
+        accepted = nil
     }
 
     private func fail(_ error: ProxyProtocolError, context: ChannelHandlerContext) {
         state = .failed
+        settle(nil)
         logger.info("connection refused", metadata: ["reason": "\(error)"])
         context.close(promise: nil)
     }
 
-    /// The header's client address, read on the channel's event loop. Nil without a handler
-    /// (PROXY protocol off), for LOCAL headers and for UNSPEC addresses.
+    /// The header's client address, once the header has arrived (bounded by the header
+    /// timeout). Nil without a handler (PROXY protocol off), for a connection that failed
+    /// before its header, for LOCAL headers and for UNSPEC addresses.
     static func clientAddress(of channel: any Channel) async -> ProxyHeader.Address? {
-        try? await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.handler(type: ProxyProtocolHandler.self).header?.source
+        let header = try? await channel.eventLoop.flatSubmit { () -> EventLoopFuture<ProxyHeader?> in
+            guard let handler = try? channel.pipeline.syncOperations.handler(type: ProxyProtocolHandler.self) else {
+                return channel.eventLoop.makeSucceededFuture(nil)
+            }
+            return handler.accepted?.futureResult ?? channel.eventLoop.makeSucceededFuture(handler.header)
         }.get()
+        return header?.source
     }
 }

@@ -12,8 +12,9 @@ import NIOCore
 //   workers <endpoint>,<endpoint>\n → ok workers-ready=<n> workers-total=<n>
 //   anything else                 → error <reason>
 //
-// `workers` makes the list the new member set. Before answering it health-checks the members
-// not yet known healthy once (so they take traffic at once if they are up) and waits, up to the drain
+// `workers` makes the list the new member set. It first health-checks the members not yet known
+// healthy and refuses a non-empty set none of whose members answers (the old set keeps serving);
+// then it switches, with the probed health applied in the same step, and waits, up to the drain
 // timeout, until no request is outstanding on the removed ones. When the supervisor sees `ok`,
 // the removed workers get no new requests and have finished the old ones, so stopping them
 // fails nothing; this is the handshake that makes `rotate-workers` lossless.
@@ -73,12 +74,19 @@ struct ControlServer: Sendable {
                     return "error \(error)"
                 }
             }
-            pool.replaceMembers(with: endpoints)
+            // Probe first, switch second: the new members carry their health into the switch,
+            // so there is no moment in which no member is known healthy (every request would get
+            // a 503). A set none of whose members answers is refused, and the old set keeps
+            // serving: never route to a worker set that is not ready.
+            let unknown = endpoints.filter { !pool.isHealthy($0) }
+            let probed = await checker.probe(unknown)
+            let healthyCount = endpoints.filter { probed[$0] ?? pool.isHealthy($0) }.count
+            if !endpoints.isEmpty, healthyCount == 0 {
+                logger.warning("worker set refused: no member answers its health check", metadata: ["workers": "\(endpoints.map(\.description))"])
+                return "error none of the new workers answers GET /health; the current set keeps serving"
+            }
+            pool.replaceMembers(with: endpoints, healthy: probed)
             logger.info("worker set changed", metadata: ["workers": "\(endpoints.map(\.description))"])
-            // Every member not yet known healthy, not only the added ones: the workers tls-front
-            // was started with are members before they run, and `ok` tells the supervisor they
-            // take traffic now, not after the next periodic check.
-            await checker.check(endpoints.filter { !pool.isHealthy($0) })
             let drained = await waitForRemovedToDrain()
             let readiness = pool.readiness
             guard drained else {

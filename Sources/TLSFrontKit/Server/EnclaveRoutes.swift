@@ -9,6 +9,9 @@ import Logging
 struct EnclaveRoutes: Sendable {
     let keys: KeyServiceClient
     let pool: WorkerPool
+    /// Consulted first, so `/enclave/ready` and `/health` answer at once while key-service is
+    /// down instead of waiting out the client's request timeout.
+    let keyServiceWatch: KeyServiceWatch
     let version: String
     let logger: Logger
 
@@ -72,6 +75,9 @@ struct EnclaveRoutes: Sendable {
         let readiness = pool.readiness
         let workers = HealthBody.Workers(ready: readiness.ready, total: readiness.total)
         do {
+            guard keyServiceWatch.isAvailable else {
+                throw KeyServiceClientError.timeout(.health, after: keyServiceWatch.interval, detail: "key-service does not answer")
+            }
             let keyService = try await keys.health()
             return FrontResponse.json(
                 .ok,
@@ -103,6 +109,9 @@ struct EnclaveRoutes: Sendable {
     }
 
     private func ready() async -> Response {
+        guard keyServiceWatch.isAvailable else {
+            return FrontResponse.json(.serviceUnavailable, ReadyBody(ready: false, reason: "key service unavailable: it does not answer"))
+        }
         let keyServiceReady: Bool
         do {
             keyServiceReady = try await keys.ready()

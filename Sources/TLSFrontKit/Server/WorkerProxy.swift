@@ -5,65 +5,153 @@ import HummingbirdCore
 import InferenceAPI
 import Logging
 import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Forwards one client request to a worker and streams the answer back.
 ///
-/// Both directions stream: the request body goes up as it arrives (counted against the body
-/// limit), and each chunk the worker writes is written to the client as soon as it arrives,
-/// which is what keeps SSE events from being batched. The request timeout bounds the wait for
-/// the worker's response head; a stream may then run as long as the worker keeps it open.
+/// The request body is collected first (up to the body limit) and forwarded as bytes. Inference
+/// request bodies are small and bounded, and a collected body has two properties a streamed one
+/// lacks: it can be sent again, which the one retry below needs, and tls-front never has two
+/// readers on Hummingbird's single-use request body. Streaming it into AsyncHTTPClient left the
+/// body's iterator with AsyncHTTPClient while Hummingbird, once the responder returned, went on
+/// to drain the same body to keep the connection usable; two consumers of one
+/// `NIOThrowingAsyncSequenceProducer` trap the process (seen once in ~100,000 requests).
+///
+/// The answer streams: each chunk the worker writes goes to the client as soon as it arrives,
+/// which keeps SSE events from being batched. The request timeout bounds the wait for the
+/// worker's response head; a stream may then run as long as the worker keeps it open.
 /// Cancelling the calling task (the server does so when the client disconnects) cancels the
 /// upstream request.
+///
+/// Failures are handled by whether the worker can have started the request:
+/// - nothing reached it (connection refused, its socket gone, a pooled connection already
+///   closed): the worker is marked unhealthy and the request goes to another worker, once;
+/// - it may have started (the connection broke after the request went out): 502, never
+///   retried, because the worker may already have called the provider or signed an answer.
+/// When no worker is ready but the pool has members (one is restarting, or a health check
+/// flapped), a request waits up to `queueTimeout` for one instead of failing at once.
 struct WorkerProxy: Sendable {
     let pool: WorkerPool
     let client: HTTPClient
     let requestTimeout: Duration
+    let queueTimeout: Duration
     let maximumBodyBytes: Int
+    let keyService: KeyServiceWatch
     let logger: Logger
 
-    /// Headers that describe one hop, not the message (RFC 9110 §7.6.1), plus the forwarding
-    /// headers tls-front sets itself so a client cannot forge them.
+    /// Headers that describe one hop, not the message (RFC 9110 §7.6.1), the framing headers
+    /// AsyncHTTPClient sets itself for the collected body, and the forwarding headers tls-front
+    /// sets itself so a client cannot forge them.
     private static let hopHeaders: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-        "te", "trailer", "transfer-encoding", "upgrade", "x-forwarded-for", "x-forwarded-proto",
+        "te", "trailer", "transfer-encoding", "upgrade", "content-length", "x-forwarded-for", "x-forwarded-proto",
     ]
 
     func forward(_ request: Request, clientAddress: String?, writer: consuming ResponseWriter) async throws {
-        let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
-        if let declaredLength, declaredLength > maximumBodyBytes {
-            return try await writer.write(response: FrontResponse.error(.bodyTooLarge(limit: maximumBodyBytes), path: request.uri.path))
+        let path = request.uri.path
+        if let declaredLength = request.headers[.contentLength].flatMap({ Int($0) }), declaredLength > maximumBodyBytes {
+            return try await writer.write(response: FrontResponse.error(.bodyTooLarge(limit: maximumBodyBytes), path: path))
         }
-        guard let worker = pool.acquire() else {
-            let response = FrontResponse.error(
-                .unavailable("no inference worker is ready; retry shortly", retryAfterSeconds: 1), path: request.uri.path
-            )
-            return try await writer.write(response: response)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maximumBodyBytes)
+        } catch is NIOTooManyBytesError {
+            return try await writer.write(response: FrontResponse.error(.bodyTooLarge(limit: maximumBodyBytes), path: path))
         }
-        defer { pool.release(worker) }
 
-        var upstream = HTTPClientRequest(url: WorkerAddress.url(worker, request.uri.description))
+        var upstream = HTTPClientRequest(url: "")
         upstream.method = .init(rawValue: request.method.rawValue)
         for field in request.headers where !Self.hopHeaders.contains(field.name.canonicalName) {
             upstream.headers.add(name: field.name.rawName, value: field.value)
         }
         if let clientAddress { upstream.headers.add(name: "X-Forwarded-For", value: clientAddress) }
         upstream.headers.add(name: "X-Forwarded-Proto", value: "https")
-        let hasBody = declaredLength.map { $0 > 0 } ?? (request.headers[.transferEncoding] != nil)
-        if hasBody {
-            let body = LimitedBody(base: request.body, limit: maximumBodyBytes)
-            upstream.body = .stream(body, length: declaredLength.map { .known(Int64($0)) } ?? .unknown)
+        if body.readableBytes > 0 || request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil {
+            upstream.body = .bytes(body)
         }
 
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(upstream, timeout: TimeAmount(requestTimeout), logger: logger)
-        } catch {
-            if Task.isCancelled { throw CancellationError() }
-            return try await writer.write(response: failureResponse(for: error, worker: worker, path: request.uri.path))
+        guard keyService.isAvailable else {
+            let response = FrontResponse.error(
+                .unavailable("the key service is unavailable, so no answer can be signed; retry shortly", retryAfterSeconds: 1),
+                path: path
+            )
+            return try await writer.write(response: response)
         }
+        var failedOn: [Endpoint] = []
+        while true {
+            guard let worker = await acquireWorker(excluding: failedOn) else {
+                let response = FrontResponse.error(
+                    .unavailable("no inference worker is ready; retry shortly", retryAfterSeconds: 1), path: path
+                )
+                return try await writer.write(response: response)
+            }
+            upstream.url = WorkerAddress.url(worker, request.uri.description)
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(upstream, timeout: TimeAmount(requestTimeout), logger: logger)
+            } catch {
+                pool.release(worker)
+                if Task.isCancelled { throw CancellationError() }
+                if Self.neverReachedWorker(error) {
+                    pool.setHealthy(worker, false)
+                    failedOn.append(worker)
+                    logger.warning("worker unreachable; the request goes to another worker", metadata: [
+                        "worker": "\(worker)", "error": "\(error)", "attempt": "\(failedOn.count)",
+                    ])
+                    if failedOn.count < 2 { continue }
+                    let response = FrontResponse.error(
+                        .unavailable("no inference worker is reachable; retry shortly", retryAfterSeconds: 1), path: path
+                    )
+                    return try await writer.write(response: response)
+                }
+                return try await writer.write(response: failureResponse(for: error, worker: worker, path: path))
+            }
+            defer { pool.release(worker) }
+            return try await relay(response, from: worker, path: path, to: writer)
+        }
+    }
 
+    /// A worker for the next attempt, waiting (bounded) while the pool has members but none is
+    /// ready. No members means the pool was drained on purpose: that is a 503 at once.
+    private func acquireWorker(excluding failedOn: [Endpoint]) async -> Endpoint? {
+        if let worker = pool.acquire(excluding: failedOn) { return worker }
+        let deadline = ContinuousClock.now + queueTimeout
+        while pool.readiness.total > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+            if let worker = pool.acquire(excluding: failedOn) { return worker }
+        }
+        // The one worker a request failed on may be the only one, and back by now.
+        return failedOn.isEmpty ? nil : pool.acquire()
+    }
+
+    /// Errors that mean the request never reached a worker process: safe to send elsewhere.
+    /// `remoteConnectionClosed` is deliberately not here: AsyncHTTPClient also reports it for a
+    /// connection that broke after the request was written, when the worker may have acted on it.
+    static func neverReachedWorker(_ error: any Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        // connect(2) failed: no listener, or the socket file is gone.
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED || error.errnoCode == ENOENT }
+        if let error = error as? ChannelError {
+            switch error {
+            case .ioOnClosedChannel, .connectTimeout: return true
+            default: return false
+            }
+        }
+        if let error = error as? HTTPClientError { return error == .connectTimeout }
+        return false
+    }
+
+    /// Writes the worker's response head and streams its body to the client. An event stream
+    /// that breaks off (the worker died mid-answer) ends with the dialect's error event, so an
+    /// SSE client sees a failure rather than a stream that merely stopped.
+    private func relay(_ response: HTTPClientResponse, from worker: Endpoint, path: String, to writer: consuming ResponseWriter) async throws {
+        let isEventStream = response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
         var fields = HTTPFields()
-        for (name, value) in response.headers where !Self.hopHeaders.contains(name.lowercased()) {
+        for (name, value) in response.headers where !Self.hopHeaders.contains(name.lowercased()) || name.lowercased() == "content-length" {
             if let fieldName = HTTPFields.Element.Name(name) { fields.append(.init(name: fieldName, value: value)) }
         }
         let head = HTTPResponse(status: .init(code: Int(response.status.code)), headerFields: fields)
@@ -73,14 +161,21 @@ struct WorkerProxy: Sendable {
             response: head,
             body: ResponseBody { bodyWriter in
                 var chunks = upstreamBody.makeAsyncIterator()
+                var endsAnEvent = true
                 while true {
                     let chunk: ByteBuffer?
                     do {
                         chunk = try await chunks.next()
                     } catch {
-                        throw Self.brokenMidResponse(error, worker: worker, pool: pool, logger: logger)
+                        let broken = Self.brokenMidResponse(error, worker: worker, pool: pool, logger: logger)
+                        guard isEventStream, !(broken is CancellationError) else { throw broken }
+                        let failure = APIError.upstream("the inference worker stopped in the middle of this stream; the answer is incomplete and unsigned")
+                        let frame = (endsAnEvent ? [] : Array("\n\n".utf8)) + failure.streamFrame(FrontResponse.dialect(ofPath: path))
+                        try await bodyWriter.write(ByteBuffer(bytes: frame))
+                        break
                     }
                     guard let chunk else { break }
+                    endsAnEvent = chunk.readableBytesView.suffix(2).elementsEqual([0x0A, 0x0A])
                     try await bodyWriter.write(chunk)
                 }
                 try await bodyWriter.finish(nil)
@@ -103,9 +198,6 @@ struct WorkerProxy: Sendable {
     }
 
     private func failureResponse(for error: any Error, worker: Endpoint, path: String) -> Response {
-        if let limit = error as? BodyLimitExceeded {
-            return FrontResponse.error(.bodyTooLarge(limit: limit.limit), path: path)
-        }
         if let clientError = error as? HTTPClientError, clientError == .deadlineExceeded {
             logger.warning("worker did not answer in time", metadata: ["worker": "\(worker)", "timeout": "\(requestTimeout)"])
             return FrontResponse.error(.upstreamTimeout("the inference worker did not answer within \(requestTimeout)"), path: path)
@@ -114,7 +206,10 @@ struct WorkerProxy: Sendable {
         // requests away from it until a health check passes again.
         pool.setHealthy(worker, false)
         logger.warning("worker request failed", metadata: ["worker": "\(worker)", "error": "\(error)"])
-        return FrontResponse.error(.upstream("the inference worker failed to answer"), path: path)
+        return FrontResponse.error(
+            .upstream("the inference worker stopped while handling this request; it was not retried because the worker may have acted on it"),
+            path: path
+        )
     }
 }
 
@@ -122,35 +217,4 @@ struct WorkerProxy: Sendable {
 struct UpstreamResponseBroken: Error, CustomStringConvertible {
     let worker: Endpoint
     var description: String { "the response from \(worker) broke off mid-body" }
-}
-
-/// Thrown by `LimitedBody` when a streamed request body passes the limit.
-struct BodyLimitExceeded: Error, CustomStringConvertible {
-    let limit: Int
-    var description: String { "request body exceeds the \(limit)-byte limit" }
-}
-
-/// A request body that fails once more than `limit` bytes have been read, for bodies without
-/// a Content-Length (chunked) whose size is only known while streaming.
-struct LimitedBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let base: RequestBody
-    let limit: Int
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: RequestBody.AsyncIterator
-        let limit: Int
-        var seen = 0
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let chunk = try await base.next() else { return nil }
-            seen += chunk.readableBytes
-            guard seen <= limit else { throw BodyLimitExceeded(limit: limit) }
-            return chunk
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), limit: limit)
-    }
 }

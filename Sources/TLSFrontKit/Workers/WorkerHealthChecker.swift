@@ -37,6 +37,19 @@ struct WorkerHealthChecker: Sendable {
         }
     }
 
+    /// Probes `endpoints` concurrently without recording anything: what the control server
+    /// needs to know about a new worker set before it switches to it.
+    func probe(_ endpoints: [Endpoint]) async -> [Endpoint: Bool] {
+        await withTaskGroup(of: (Endpoint, Bool).self) { group in
+            for endpoint in endpoints {
+                group.addTask { (endpoint, await probe(endpoint)) }
+            }
+            var results: [Endpoint: Bool] = [:]
+            for await (endpoint, healthy) in group { results[endpoint] = healthy }
+            return results
+        }
+    }
+
     private func probe(_ endpoint: Endpoint) async -> Bool {
         let request = HTTPClientRequest(url: WorkerAddress.url(endpoint, "/health"))
         do {

@@ -33,9 +33,12 @@ public final class WorkerPool: Sendable {
     }
 
     /// Reserves the least-loaded healthy member; release it with `release(_:)` exactly once.
-    public func acquire() -> Endpoint? {
+    /// `excluding` skips workers a request already failed on (the one retry goes elsewhere).
+    public func acquire(excluding excluded: [Endpoint] = []) -> Endpoint? {
         state.withLock { state in
-            let candidates = state.workers.indices.filter { state.workers[$0].member && state.workers[$0].healthy }
+            let candidates = state.workers.indices.filter {
+                state.workers[$0].member && state.workers[$0].healthy && !excluded.contains(state.workers[$0].endpoint)
+            }
             guard let least = candidates.map({ state.workers[$0].outstanding }).min() else { return nil }
             let tied = candidates.filter { state.workers[$0].outstanding == least }
             let index = tied[state.nextTieBreak % tied.count]
@@ -66,10 +69,15 @@ public final class WorkerPool: Sendable {
         }
     }
 
-    /// Makes `endpoints` the member set; returns the endpoints that were not members before.
-    /// Re-adding a worker that is still draining makes it a member again.
+    /// Makes `endpoints` the member set in one step; returns the endpoints that were not
+    /// members before. Re-adding a worker that is still draining makes it a member again.
+    ///
+    /// `healthy` holds health already established for some endpoints (the control server probes
+    /// a new set *before* switching to it): applying it in the same step as the switch is what
+    /// keeps a rotation from leaving a moment in which no member is known healthy, when every
+    /// request would get a 503.
     @discardableResult
-    public func replaceMembers(with endpoints: [Endpoint]) -> [Endpoint] {
+    public func replaceMembers(with endpoints: [Endpoint], healthy: [Endpoint: Bool] = [:]) -> [Endpoint] {
         state.withLock { state in
             var added: [Endpoint] = []
             for index in state.workers.indices {
@@ -81,6 +89,9 @@ public final class WorkerPool: Sendable {
                     added.append(endpoint)
                     state.workers.append(Worker(endpoint: endpoint))
                 }
+            }
+            for index in state.workers.indices {
+                if let known = healthy[state.workers[index].endpoint] { state.workers[index].healthy = known }
             }
             state.workers.removeAll { !$0.member && $0.outstanding == 0 }
             return added
