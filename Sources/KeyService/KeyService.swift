@@ -83,7 +83,8 @@ struct KeyServiceCommand: AsyncParsableCommand {
         }
         let authority = try DevCertificateAuthority()
         if let devRootOutput {
-            try Data(try authority.rootPEM().utf8).write(to: URL(fileURLWithPath: devRootOutput))
+            // Atomic: after a key-service restart, a verifier may be reading the previous root.
+            try Data(try authority.rootPEM().utf8).write(to: URL(fileURLWithPath: devRootOutput), options: .atomic)
         }
         let pcrs = try measurements.map { try Measurements(contentsOf: URL(fileURLWithPath: $0)) }
         let nsm = try pcrs.map { try SimulatedNSM(measurements: $0, authority: authority) } ?? SimulatedNSM(authority: authority)

@@ -104,7 +104,7 @@ extension RuntimeTests {
                         let text = failure.description
                         #expect(
                             (text.contains("HTTP 502") && text.contains("stopped while handling this request"))
-                                || (text.contains("error event in stream") && text.contains("stopped in the middle of this stream")),
+                                || (text.contains(#"{"error":"#) && text.contains("stopped in the middle of this stream")),
                             "not a clear 502: \(failure)"
                         )
                     }
@@ -142,6 +142,46 @@ extension RuntimeTests {
                         "\(child) did not exit 0: \(output.filter { $0.hasPrefix("[supervisor] \(child)") || $0.hasPrefix("[\(child)] Error") })"
                     )
                 }
+            }
+        }
+
+        /// With `--restart-key-service`, a killed key-service comes back with new keys: the new
+        /// `tee_id` is logged and in `/health`, every worker serves the new key, answers verify
+        /// against it, and the attestation binds tls-front's certificate again.
+        @Test func aRestartedKeyServiceBringsANewTEEIDEverywhere() async throws {
+            try await ApplianceHarness.run(workers: 2, extraArguments: ["--restart-key-service"]) { appliance in
+                let before = try await appliance.status()
+                let victim = try #require(before["key-service"]?.pid)
+                let oldKey = try await appliance.withClient { try await $0.signingKey() }
+                #expect(kill(victim, SIGKILL) == 0)
+
+                let after = try await appliance.waitForStatus("key-service and workers replaced") { status in
+                    guard let pid = status["key-service"]?.pid, pid != victim, status["key-service"]?.state == "ready" else { return false }
+                    let oldWorkers = Set(before.workers.map(\.name))
+                    return status.workers.count == 2 && status.workers.allSatisfy { !oldWorkers.contains($0.name) && $0.state == "ready" }
+                }
+                #expect(after["tls-front"]?.pid == before["tls-front"]?.pid, "tls-front was replaced; it should re-register instead")
+                try await appliance.withClient { client in
+                    let newKey = try await client.signingKey()
+                    #expect(newKey.teeID != oldKey.teeID, "the signing key did not change")
+                    let health = try JSONParser().parse(try await client.send("/health").body)
+                    #expect(health["tee_id"]?.stringValue == newKey.teeID.description)
+                    let load = LoadGenerator(client: client, verifier: AnswerVerifier(key: newKey))
+                    for kind in ChatProbe.Kind.allCases { await load.perform(ChatProbe(kind, tag: "new-key", words: 3)) }
+                    #expect(load.report.failures.isEmpty, "\(load.report.failures)")
+                    #expect(load.report.teeIDs == [newKey.teeID.description])
+                    let logged = appliance.output.contains { $0.contains("key-service restarted with new keys: tee_id \(newKey.teeID)") }
+                    #expect(logged, "the supervisor did not log the new tee_id")
+                }
+                // tls-front notices the new key-service on its next poll (every 250 ms) and
+                // registers its certificate again; until then attestation is a clean 503.
+                var attest = try await gatewayctl(["attest", "--url", appliance.url, "--dev-root", appliance.devRootPath])
+                for _ in 0..<20 where attest.stderr.contains("no TLS certificate registered yet") {
+                    try await Task.sleep(for: .milliseconds(250))
+                    attest = try await gatewayctl(["attest", "--url", appliance.url, "--dev-root", appliance.devRootPath])
+                }
+                #expect(attest.status == 0, "\(attest.stdout)\(attest.stderr)")
+                #expect(attest.stdout.contains("✓ user_data: TLS certificate"), "\(attest.stdout)")
             }
         }
 

@@ -1,4 +1,5 @@
 import EnclaveIPC
+import GatewayCore
 import Logging
 import Synchronization
 
@@ -18,11 +19,12 @@ final class KeyServiceWatch: Sendable {
 
     var isAvailable: Bool { available.load(ordering: .relaxed) }
 
-    /// Polls `ready` on `endpoint` until cancelled; any answer (ready or still starting) marks
-    /// key-service available, a failure or no answer within three intervals unavailable. It uses a client of its own, with deadlines
+    /// Polls `health` on `endpoint` until cancelled; an answer marks key-service available, a
+    /// failure or no answer within three intervals unavailable. It uses a client of its own, with deadlines
     /// as short as the interval: the shared client waits up to its 10 s request timeout for a
     /// connection, which is right for requests and far too slow for this.
-    /// `onRecovered` runs each time key-service answers again after it did not.
+    /// `onRecovered` runs each time key-service answers again after it did not, and each time
+    /// it answers with another `tee_id` than before: a restart can fall between two polls.
     func run(_ endpoint: Endpoint, onRecovered: @escaping @Sendable () async -> Void) async {
         let keys = KeyServiceClient(
             endpoint: endpoint,
@@ -40,16 +42,21 @@ final class KeyServiceWatch: Sendable {
     }
 
     private func poll(_ keys: KeyServiceClient, onRecovered: @Sendable () async -> Void) async {
+        var lastTEEID: TEEID?
         while !Task.isCancelled {
-            let answers = (try? await keys.ready()) != nil
+            let health = try? await keys.health()
+            let answers = health != nil
             let was = available.exchange(answers, ordering: .relaxed)
-            if was != answers {
-                if answers {
-                    logger.info("key service answers again")
-                    await onRecovered()
-                } else {
-                    logger.error("key service does not answer; inference requests get 503 until it does")
-                }
+            let restarted = health.map { health in lastTEEID.map { $0 != health.teeID } ?? false } ?? false
+            if let health { lastTEEID = health.teeID }
+            if restarted {
+                logger.warning("key service restarted with new keys", metadata: ["tee-id": "\(lastTEEID.map(\.description) ?? "-")"])
+                await onRecovered()
+            } else if answers, !was {
+                logger.info("key service answers again")
+                await onRecovered()
+            } else if !answers, was {
+                logger.error("key service does not answer; inference requests get 503 until it does")
             }
             try? await Task.sleep(for: interval)
         }
