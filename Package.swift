@@ -69,7 +69,10 @@ let package = Package(
         .target(name: "InferenceAPI", dependencies: ["GatewayCore"]),
 
         // The processes' logic, one library each, so executables stay thin and it is testable.
-        .target(name: "KeyServiceKit", dependencies: ["GatewayCore", "Attestation", "OHTTP", "EnclaveIPC", log] + crypto),
+        .target(name: "KeyServiceKit", dependencies: ["GatewayCore", "Attestation", "OHTTP", "EnclaveIPC", "COpenSSL", log] + crypto),
+        // OpenSSL 3's libcrypto for key-service's RSA signing (Debian: libssl-dev, installed by
+        // scripts/bootstrap); linked by key-service only.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "WorkerKit",
             dependencies: ["GatewayCore", "InferenceAPI", "Providers", "EnclaveIPC", "OHTTP", hummingbird, log]

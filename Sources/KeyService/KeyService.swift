@@ -42,7 +42,13 @@ struct KeyServiceCommand: AsyncParsableCommand {
     )
     var peers: [String] = []
 
+    @Option(name: .customLong("rsa-backend"), help: "Library that holds the RSA key and signs: openssl (faster here) or boringssl.")
+    var rsaBackend: String = SignerBackend.openSSL.rawValue
+
     func validate() throws {
+        guard SignerBackend(rawValue: rsaBackend) != nil else {
+            throw ValidationError("--rsa-backend \(rsaBackend): expected openssl or boringssl")
+        }
         if !dev, measurements != nil || devRootOutput != nil {
             throw ValidationError("--measurements and --dev-root-out configure the simulated NSM: pass --dev")
         }
@@ -57,13 +63,15 @@ struct KeyServiceCommand: AsyncParsableCommand {
         do {
             endpoint = try Endpoint(parsing: listen)
             policy = try Self.policy(from: peers)
-            keys = try KeyService(configuration: try makeConfiguration(), logger: logger)
+            var configuration = try makeConfiguration()
+            configuration.signer = SignerBackend(rawValue: rsaBackend) ?? .openSSL
+            keys = try KeyService(configuration: configuration, logger: logger)
         } catch let error as ValidationError {
             throw error
         } catch {
             throw ValidationError("\(error)")
         }
-        logger.info("keys generated", metadata: ["tee_id": "\(keys.teeID)", "tee_enabled": "\(!dev)"])
+        logger.info("keys generated", metadata: ["tee_id": "\(keys.teeID)", "tee_enabled": "\(!dev)", "rsa-backend": "\(rsaBackend)"])
         let server = try await KeyServiceServer(bindingTo: endpoint, handler: keys, policy: policy, logger: logger)
         let task = Task { try await server.run() }
         let signals = TerminationSignals { task.cancel() }

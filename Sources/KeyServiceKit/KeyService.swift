@@ -15,6 +15,14 @@ import Synchronization
 /// built here (never caller-chosen bytes), attestation documents whose `user_data` is built here,
 /// and per-request OHTTP exporter secrets. Provider secrets leave only through
 /// `providerSecrets()`, which the `PeerPolicy` restricts to workers.
+/// The library that holds the RSA signing key. OpenSSL 3 is the default because it signs about
+/// 2.5 times faster than BoringSSL here (docs/performance.md); BoringSSL (swift-crypto) stays
+/// available and is the cross-check in the tests.
+public enum SignerBackend: String, Sendable, CaseIterable {
+    case openSSL = "openssl"
+    case boringSSL = "boringssl"
+}
+
 public final class KeyService: KeyServiceHandler {
     public struct Configuration: Sendable {
         /// `SimulatedNSM` in dev and tests, `NSMDevice` in the enclave.
@@ -27,14 +35,18 @@ public final class KeyService: KeyServiceHandler {
         public var initialSecrets: [String: String]
         /// Unix seconds; signatures and the heartbeat check use it. Tests pin it.
         public var clock: @Sendable () -> UInt64
+        /// Which library holds the RSA key and signs. Both produce signatures the other verifies.
+        public var signer: SignerBackend
 
         public init(
             nsm: any NSMInterface,
             teeEnabled: Bool,
             operatorKey: OperatorKey? = nil,
             initialSecrets: [String: String] = [:],
-            clock: @escaping @Sendable () -> UInt64 = { UInt64(max(0, Date().timeIntervalSince1970)) }
+            clock: @escaping @Sendable () -> UInt64 = { UInt64(max(0, Date().timeIntervalSince1970)) },
+            signer: SignerBackend = .openSSL
         ) {
+            self.signer = signer
             self.nsm = nsm
             self.teeEnabled = teeEnabled
             self.operatorKey = operatorKey
@@ -52,7 +64,7 @@ public final class KeyService: KeyServiceHandler {
     }
 
     private let configuration: Configuration
-    private let signingKey: InferenceSigningKey
+    private let signingKey: any InferenceSigner
     private let ohttpKeys: OHTTPGatewayKeys
     private let publicKeyInfo: PublicKeyInfo
     private let configs: [OHTTPKeyConfig]
@@ -69,7 +81,10 @@ public final class KeyService: KeyServiceHandler {
             }
         }
         do {
-            signingKey = try InferenceSigningKey.generate()
+            switch configuration.signer {
+            case .openSSL: signingKey = try OpenSSLSigningKey.generate()
+            case .boringSSL: signingKey = try InferenceSigningKey.generate()
+            }
         } catch {
             throw .signingKeyGeneration(String(describing: error))
         }

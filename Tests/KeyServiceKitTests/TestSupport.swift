@@ -17,7 +17,8 @@ let testNow: UInt64 = 1_764_000_000
 /// A key service with the simulated NSM, a pinned clock and (optionally) an operator key.
 func makeKeyService(
     operatorKey: Curve25519.Signing.PrivateKey? = nil,
-    initialSecrets: [String: String] = [:]
+    initialSecrets: [String: String] = [:],
+    signer: SignerBackend = .openSSL
 ) throws -> KeyService {
     let nsm = try SimulatedNSM(authority: try DevCertificateAuthority())
     return try KeyService(
@@ -26,7 +27,8 @@ func makeKeyService(
             teeEnabled: false,
             operatorKey: operatorKey.map { OperatorKey($0.publicKey) },
             initialSecrets: initialSecrets,
-            clock: { testNow }
+            clock: { testNow },
+            signer: signer
         ),
         logger: quietLogger
     )

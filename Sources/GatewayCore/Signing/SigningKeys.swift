@@ -22,12 +22,35 @@ public enum SigningError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Something that signs with the enclave's RSA-2048 key under the contract's scheme. Two real
+/// implementations: `InferenceSigningKey` (swift-crypto, BoringSSL) here, and key-service's
+/// OpenSSL-backed key, which is faster on our hardware; each verifies the other's signatures.
+public protocol InferenceSigner: Sendable {
+    var publicKey: InferenceVerifyingKey { get }
+
+    /// Signs exactly the 32-byte message hash (RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32).
+    func sign(messageHash: Keccak256Digest) throws -> [UInt8]
+}
+
+extension InferenceSigner {
+    public var teeID: TEEID { publicKey.teeID }
+
+    /// The signature over `keccak(requestHash ‖ outputHash ‖ timestamp)`, with its fields.
+    public func sign(requestHash: Keccak256Digest, outputHash: Keccak256Digest, timestamp: UInt64) throws -> TEESignature {
+        let message = SignedMessage.hash(requestHash: requestHash, outputHash: outputHash, timestamp: timestamp)
+        return TEESignature(
+            requestHash: requestHash, outputHash: outputHash, timestamp: timestamp,
+            signature: try sign(messageHash: message), teeID: teeID
+        )
+    }
+}
+
 /// The enclave's RSA-2048 signing key. Only the key service ever holds one.
 ///
 /// The scheme is RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt over the 32-byte
 /// ``SignedMessage`` hash; PSS hashes that message again with SHA-256 internally, which is what
 /// upstream's Python and the on-chain `verifyRSAPSS` precompile expect.
-public struct InferenceSigningKey: Sendable {
+public struct InferenceSigningKey: InferenceSigner {
     private let key: _RSA.Signing.PrivateKey
     public let publicKey: InferenceVerifyingKey
 
@@ -45,8 +68,6 @@ public struct InferenceSigningKey: Sendable {
         publicKey = try InferenceVerifyingKey(key.publicKey)
     }
 
-    public var teeID: TEEID { publicKey.teeID }
-
     /// Signs exactly the 32-byte message hash. Callers cannot choose other bytes: the key service
     /// builds `messageHash` from the two hashes and its own clock.
     public func sign(messageHash: Keccak256Digest) throws -> [UInt8] {
@@ -55,14 +76,6 @@ public struct InferenceSigningKey: Sendable {
         } catch {
             throw SigningError.signatureFailed(String(describing: error))
         }
-    }
-
-    public func sign(requestHash: Keccak256Digest, outputHash: Keccak256Digest, timestamp: UInt64) throws -> TEESignature {
-        let message = SignedMessage.hash(requestHash: requestHash, outputHash: outputHash, timestamp: timestamp)
-        return TEESignature(
-            requestHash: requestHash, outputHash: outputHash, timestamp: timestamp,
-            signature: try sign(messageHash: message), teeID: teeID
-        )
     }
 }
 
