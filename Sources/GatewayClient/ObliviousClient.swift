@@ -254,6 +254,7 @@ struct ResponseReader {
             throw ObliviousClientError.unexpectedMediaType(nil)
         case .singleShot:
             try open([context.openResponse(buffered)])
+            if encoding == .binaryHTTP { try deliver(binaryHTTP.finish()) }
             return try answer(streamed: false)
         case .chunked:
             try open([opener.finish()])
