@@ -1,4 +1,7 @@
+import Attestation
+import Crypto
 import Foundation
+import GatewayClient
 import Testing
 
 /// `POST /v1/ohttp` end to end against one dev appliance, driven by two clients written apart:
@@ -22,6 +25,33 @@ struct ObliviousHTTPTests {
             try independentPythonClient(appliance)
             try gatewayctlBothSuites(appliance)
             try gatewayctlFailsWhenAttestationFails(appliance)
+            try await pinnedPolicyAcceptsOnlyTheAttestedCertificate(appliance)
+        }
+    }
+
+    /// The library's trust policy: after attestation, a connection pinned to the attested
+    /// certificate works, and one pinned to any other hash fails the handshake, naming the check,
+    /// before a request byte is sent.
+    private func pinnedPolicyAcceptsOnlyTheAttestedCertificate(_ appliance: ApplianceHarness) async throws {
+        let pem = try String(contentsOfFile: appliance.devRootPath, encoding: .utf8)
+        let verifier = AttestationVerifier(trustAnchors: try TrustAnchors.awsNitro(plusDevRootPEM: pem))
+        let attested = try await GatewayAttestation.attest(url: appliance.url, verifier: verifier, measurements: nil)
+        try attested.requireValid()
+        let (health, _) = try await GatewayConnection(endpoint: attested.endpoint, policy: attested.pinnedPolicy).run {
+            try await $0.get("/health", accept: "application/json")
+        }
+        #expect(health.status == 200)
+
+        var other = Array(SHA256.hash(data: attested.evidence.servedCertificateDER))
+        other[0] ^= 0xFF
+        do {
+            _ = try await GatewayConnection(endpoint: attested.endpoint, policy: .pinned(sha256: other)).run {
+                try await $0.get("/health", accept: "application/json")
+            }
+            Issue.record("a connection pinned to another certificate hash succeeded")
+        } catch let error as GatewayFetchError {
+            guard case .certificateNotAttested = error else { throw error }
+            #expect(error.description.contains("not the attested one"))
         }
     }
 
