@@ -33,6 +33,8 @@ let package = Package(
         .library(name: "EnclaveIPC", targets: ["EnclaveIPC"]),
         .library(name: "Providers", targets: ["Providers"]),
         .library(name: "InferenceAPI", targets: ["InferenceAPI"]),
+        .library(name: "GatewayContracts", targets: ["GatewayContracts"]),
+        .library(name: "GatewayClient", targets: ["GatewayClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -67,9 +69,24 @@ let package = Package(
             ] + nio
         ),
         .target(name: "InferenceAPI", dependencies: ["GatewayCore"]),
+        // Wire contracts both the enclave and its clients speak that need more than GatewayCore
+        // (the key-injection envelope is HPKE-sealed), so no client links key-service code.
+        .target(name: "GatewayContracts", dependencies: ["GatewayCore", "OHTTP"] + crypto),
+        // Everything a client does (attest, pin, OHTTP, verify tee_*); links no server code.
+        .target(
+            name: "GatewayClient",
+            dependencies: [
+                "GatewayCore", "Attestation", "OHTTP", "GatewayContracts", "InferenceAPI",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio + crypto
+        ),
 
         // The processes' logic, one library each, so executables stay thin and it is testable.
-        .target(name: "KeyServiceKit", dependencies: ["GatewayCore", "Attestation", "OHTTP", "EnclaveIPC", "COpenSSL", log] + crypto),
+        .target(
+            name: "KeyServiceKit",
+            dependencies: ["GatewayCore", "GatewayContracts", "Attestation", "OHTTP", "EnclaveIPC", "COpenSSL", log] + crypto
+        ),
         // OpenSSL 3's libcrypto for key-service's RSA signing (Debian: libssl-dev, installed by
         // scripts/bootstrap); linked by key-service only.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -111,11 +128,8 @@ let package = Package(
         .executableTarget(
             name: "GatewayCtl",
             dependencies: [
-                "GatewayCore", "Attestation", "OHTTP", "KeyServiceKit", cli,
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ] + nio + crypto
+                "GatewayClient", "GatewayContracts", "GatewayCore", "Attestation", "OHTTP", cli,
+            ] + crypto
         ),
 
         // MARK: Tests
@@ -132,7 +146,7 @@ let package = Package(
         ),
         .testTarget(name: "OHTTPTests", dependencies: ["OHTTP", "GatewayCore"], exclude: ["Oracle"]),
         .testTarget(name: "EnclaveIPCTests", dependencies: ["EnclaveIPC", log] + nio),
-        .testTarget(name: "KeyServiceKitTests", dependencies: ["KeyServiceKit"]),
+        .testTarget(name: "KeyServiceKitTests", dependencies: ["KeyServiceKit", "GatewayContracts"]),
         .testTarget(
             name: "WorkerKitTests",
             dependencies: [
@@ -162,6 +176,7 @@ let package = Package(
             name: "ApplianceTests",
             dependencies: [
                 "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "GatewayCtl", "GatewayCore",
+                "GatewayClient", "Attestation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ] + crypto,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Attestation
 import Foundation
+import GatewayClient
 import GatewayCore
 
 struct AttestCommand: AsyncParsableCommand {
@@ -89,7 +90,7 @@ struct AttestCommand: AsyncParsableCommand {
     }
 
     private func attestGateway(_ url: String, verifier: AttestationVerifier, measurements: Measurements?) async throws {
-        let attested = try await LiveAttestation.run(url: url, verifier: verifier, measurements: measurements)
+        let attested = try await attestLive(url: url, verifier: verifier, measurements: measurements)
         let (endpoint, evidence, report, checks) = (attested.endpoint, attested.evidence, attested.report, attested.checks)
         let nonce = evidence.nonce
         let valid = attested.isValid
@@ -181,4 +182,17 @@ func encodeJSON(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// `GatewayAttestation.attest`, with an unusable URL or an unreachable gateway reported as the
+/// caller's input problem (exit 2).
+func attestLive(url: String, verifier: AttestationVerifier, measurements: Measurements?) async throws -> GatewayAttestation {
+    do {
+        return try await GatewayAttestation.attest(url: url, verifier: verifier, measurements: measurements)
+    } catch let error as GatewayFetchError {
+        if case .invalidURL = error { throw invalidInput(error.description) }
+        throw invalidInput("\(url): \(error)")
+    } catch {
+        throw invalidInput("\(url): \(error)")
+    }
 }

@@ -2,8 +2,9 @@ import ArgumentParser
 import Attestation
 import Crypto
 import Foundation
+import GatewayClient
+import GatewayContracts
 import GatewayCore
-import KeyServiceKit
 import OHTTP
 import _CryptoExtras
 
@@ -68,7 +69,7 @@ struct KeysCommand: AsyncParsableCommand {
             let key = try loadOperatorKey()
             let values = try loadSecrets()
             let verifier = AttestationVerifier(trustAnchors: try loadTrustAnchors(devRoot: devRoot))
-            let attested = try await LiveAttestation.run(
+            let attested = try await attestLive(
                 url: url, verifier: verifier, measurements: try measurements.map(loadMeasurements))
             let evidence = attested.evidence
             guard attested.isValid, let configs = evidence.ohttpKeyConfigs else {
@@ -84,9 +85,10 @@ struct KeysCommand: AsyncParsableCommand {
             let envelope = try InjectionEnvelope.seal(
                 secrets: values, to: x25519, counter: counter, teeID: evidence.signingKey.teeID, operatorKey: key
             )
-            // The envelope is sealed to the attested key, so even a different server on this
-            // connection would learn nothing from it.
-            let (response, _) = try await GatewayConnection(endpoint: attested.endpoint).run { session in
+            // The envelope is sealed to the attested key as well, so even another server would
+            // learn nothing from it.
+            // The pinned policy: the envelope goes only to the attested certificate's server.
+            let (response, _) = try await GatewayConnection(endpoint: attested.endpoint, policy: attested.pinnedPolicy).run { session in
                 try await session.post("/v1/keys", json: envelope.encoded())
             }
             let body = String(decoding: response.body, as: UTF8.self)

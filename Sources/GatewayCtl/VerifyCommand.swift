@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatewayClient
 import GatewayCore
 
 struct VerifyCommand: AsyncParsableCommand {
@@ -75,23 +76,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let requestHash = try request.map { try hashRequest($0, dialect: signed.dialect) }
         let key = try await loadKey()
 
-        var checks = CheckList()
-        let signatureCheck = key.verify(signed.signature)
-        checks.record(
-            "signature",
-            signatureCheck == .valid
-                ? .passed("RSA-PSS by tee_id \(key.teeID) at tee_timestamp \(signed.signature.timestamp)")
-                : .failed(signatureCheck.description))
-        checks.compare(
-            "tee_output_hash", expected: signed.outputHash.hex, actual: signed.signature.outputHash.hex,
-            passed: "keccak of the \(describe(signed.answer)) in the \(signed.dialect.rawValue) \(signed.streamed ? "stream" : "response")")
-        if let requestHash {
-            checks.compare(
-                "tee_request_hash", expected: requestHash.hex, actual: signed.signature.requestHash.hex,
-                passed: "keccak of the canonical \(kind.rawValue) request in \(request ?? "")")
-        } else {
-            checks.record("tee_request_hash", .skipped("no --request given"))
-        }
+        let checks = signed.verify(with: key, requestHash: requestHash, skippedBecause: "no --request given")
 
         print("key:      tee_id \(key.teeID)" + (url.map { " (from \($0)/signing-key)" } ?? " (from \(pem ?? ""))"))
         if let url {
@@ -100,11 +85,6 @@ struct VerifyCommand: AsyncParsableCommand {
         checks.renderedLines.forEach { print($0) }
         print("response: " + (checks.hasFailures ? "NOT VERIFIED ✗" : "VERIFIED ✓"))
         if checks.hasFailures { throw ExitCode(1) }
-    }
-
-    private func describe(_ answer: CompletionAccumulator) -> String {
-        let calls = answer.toolCalls.count
-        return calls > 0 ? "\(calls) tool call\(calls == 1 ? "" : "s")" : "\(answer.text.utf8.count)-byte answer text"
     }
 
     private func hashRequest(_ path: String, dialect: SignedResponse.Dialect) throws -> Keccak256Digest {
@@ -131,7 +111,8 @@ struct VerifyCommand: AsyncParsableCommand {
         do {
             let endpoint = try GatewayEndpoint(parsing: url)
             let path = GatewayEvidence.signingKeyPath
-            let (document, _) = try await GatewayConnection(endpoint: endpoint).run { session in
+            // Unattested on purpose (the help says so): this mode trusts the server's word.
+            let (document, _) = try await GatewayConnection(endpoint: endpoint, policy: .attestationPending).run { session in
                 try SigningKeyDocument(try await session.get(path, accept: "application/json"), path: path)
             }
             return document.key

@@ -2,6 +2,7 @@ import Attestation
 import Crypto
 import EnclaveIPC
 import Foundation
+import GatewayContracts
 import GatewayCore
 import Logging
 import OHTTP
@@ -199,12 +200,13 @@ public final class KeyService: KeyServiceHandler {
 
     public func ohttpConfigs() async throws(KeyServiceError) -> [OHTTPKeyConfig] { configs }
 
-    public func ohttpOpen(encapsulatedRequest: [UInt8]) async throws(KeyServiceError) -> OpenedOHTTPRequest {
-        let opened = try decapsulate(encapsulatedRequest)
+    public func ohttpOpen(encapsulatedRequest: [UInt8], chunked: Bool) async throws(KeyServiceError) -> OpenedOHTTPRequest {
+        let opened = try decapsulate(encapsulatedRequest, chunked: chunked)
         let context = opened.responseContext
         return OpenedOHTTPRequest(
             plaintext: opened.plaintext,
             encapsulatedKey: context.encapsulatedKey,
+            kemID: context.suite.kem.rawValue,
             kdfID: context.suite.kdf.rawValue,
             aeadID: context.suite.aead.rawValue,
             responseSecret: context.responseSecret,
@@ -214,9 +216,9 @@ public final class KeyService: KeyServiceHandler {
 
     /// One generic `malformed` for every decapsulation failure except an unknown key id, so
     /// the answer is no decryption oracle.
-    private func decapsulate(_ request: [UInt8]) throws(KeyServiceError) -> DecapsulatedRequest {
+    private func decapsulate(_ request: [UInt8], chunked: Bool) throws(KeyServiceError) -> DecapsulatedRequest {
         do {
-            return try ohttpKeys.decapsulate(request)
+            return try chunked ? ohttpKeys.decapsulateChunked(request) : ohttpKeys.decapsulate(request)
         } catch .unknownKeyID(let keyID) {
             throw KeyServiceError(.unknownKeyID, "unknown OHTTP key id \(keyID); fetch the current key config")
         } catch {
@@ -238,15 +240,20 @@ public final class KeyService: KeyServiceHandler {
         guard let operatorKey = configuration.operatorKey else {
             throw KeyServiceError(.forbidden, "secret injection is disabled: key-service was started without --operator-key")
         }
-        let envelope = try InjectionEnvelope(parsing: bytes)
+        let envelope: InjectionEnvelope
+        do {
+            envelope = try InjectionEnvelope(parsing: bytes)
+        } catch {
+            throw KeyServiceError(.malformed, error.description)
+        }
         guard envelope.teeID == teeID else {
             throw KeyServiceError(.malformed, "envelope is for tee_id \(envelope.teeID); this enclave is \(teeID)")
         }
-        guard envelope.isSigned(by: operatorKey) else {
+        guard envelope.isSigned(by: operatorKey.publicKey) else {
             throw KeyServiceError(.unauthorized, "envelope signature does not verify with the configured operator key")
         }
         try checkCounter(envelope.counter, last: state.withLock { $0.lastCounter })
-        let secrets = try Self.secrets(fromPlaintext: try decapsulate(envelope.sealed).plaintext)
+        let secrets = try Self.secrets(fromPlaintext: try decapsulate(envelope.sealed, chunked: false).plaintext)
         let providers = try state.withLock { state throws(KeyServiceError) -> [String] in
             try checkCounter(envelope.counter, last: state.lastCounter)
             var merged = state.secrets

@@ -27,6 +27,41 @@ public enum OHTTPClient {
     }
 }
 
+extension OHTTPClient {
+    /// Encapsulates `chunks` as one `message/ohttp-chunked-req`
+    /// (draft-ietf-ohai-chunked-ohttp-08 §6.1): every chunk but the last is sealed with AAD ""
+    /// and written as `varint(len) ‖ sealed`, then `varint(0)` and the last chunk sealed with
+    /// AAD "final". An empty `chunks` sends one empty final chunk. The response to a chunked
+    /// request is always `message/ohttp-chunked-res`, opened with `ChunkedResponseOpener`.
+    public static func encapsulateChunked(
+        chunks: [[UInt8]], config: KeyConfig
+    ) throws(EncapsulationError) -> EncapsulatedRequest {
+        guard let suite = config.supportedSuites.first else {
+            throw .noSupportedSuite(keyID: config.keyID, offered: config.symmetricSuites)
+        }
+        let header = RequestHeader(keyID: config.keyID, suite: suite)
+        do {
+            var sender = try HPKESenderFactory.sender(
+                publicKey: config.publicKey, suite: suite, info: header.info(label: RequestHeader.chunkedRequestLabel))
+            let encapsulatedKey = Array(sender.encapsulatedKey)
+            var out = header.bytes + encapsulatedKey
+            for chunk in chunks.dropLast() {
+                let sealed = try sender.seal(chunk, authenticating: [UInt8]())
+                try QUICVarint.append(UInt64(sealed.count), to: &out)
+                out += sealed
+            }
+            out.append(0)
+            out += try sender.seal(chunks.last ?? [], authenticating: Array("final".utf8))
+            let context = try ResponseContext(suite: suite, encapsulatedKey: encapsulatedKey) { label, length in
+                try sender.exportSecret(context: Array(label.utf8), outputByteCount: length)
+            }
+            return EncapsulatedRequest(bytes: out, responseContext: context)
+        } catch {
+            throw .hpkeSetupFailed(keyID: config.keyID, suite: suite, reason: String(describing: error))
+        }
+    }
+}
+
 /// A `message/ohttp-req` body and the context that opens its response.
 public struct EncapsulatedRequest: Sendable {
     public let bytes: [UInt8]

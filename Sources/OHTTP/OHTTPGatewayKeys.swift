@@ -49,18 +49,7 @@ public struct OHTTPGatewayKeys: Sendable {
     /// with `info = "message/bhttp request" ‖ 0x00 ‖ header` and empty AAD.
     public func decapsulate(_ request: [UInt8]) throws(DecapsulationError) -> DecapsulatedRequest {
         var reader = ByteReader<DecapsulationError>(request)
-        let header = try RequestHeader.read(from: &reader)
-        guard let keyPair = keyPairs.first(where: { $0.config.keyID == header.keyID }) else {
-            throw .unknownKeyID(header.keyID)
-        }
-        guard
-            let suite = keyPair.config.supportedSuites.first(where: {
-                RequestHeader(keyID: header.keyID, suite: $0) == header
-            })
-        else {
-            throw .unsupportedSuite(
-                keyID: header.keyID, kemID: header.kemID, kdfID: header.kdfID, aeadID: header.aeadID)
-        }
+        let (keyPair, suite, header) = try readHeader(&reader)
         let encapsulatedKey = try reader.bytes(suite.kem.encapsulatedKeyLength, "encapsulated key")
         guard reader.remaining >= suite.aead.tagLength else {
             throw .truncated(
@@ -80,6 +69,69 @@ public struct OHTTPGatewayKeys: Sendable {
         } catch {
             throw .decryptionFailed
         }
+    }
+
+    /// Opens a complete `message/ohttp-chunked-req` (draft-ietf-ohai-chunked-ohttp-08 §6.1):
+    /// header, `enc`, then `(varint(len) ‖ sealed_i)*`, `varint(0)`, and the final sealed chunk
+    /// to the end. Chunks are opened in order with one HPKE context (`info` labelled
+    /// "message/bhttp chunked request"), AAD "" for non-final chunks and "final" for the last,
+    /// so reordered, dropped or cut chunks fail. Returns the chunks' plaintexts concatenated.
+    ///
+    /// The gateway buffers the whole body (it is bounded at 512 KiB) before opening it, so this
+    /// takes the complete message rather than a stream.
+    public func decapsulateChunked(_ request: [UInt8]) throws(DecapsulationError) -> DecapsulatedRequest {
+        var reader = ByteReader<DecapsulationError>(request)
+        let (keyPair, suite, header) = try readHeader(&reader)
+        let encapsulatedKey = try reader.bytes(suite.kem.encapsulatedKeyLength, "encapsulated key")
+        var sealedChunks: [[UInt8]] = []
+        while true {
+            let length = try reader.varint("chunk length")
+            if length == 0 { break }
+            guard length >= UInt64(suite.aead.tagLength) else { throw .decryptionFailed }
+            sealedChunks.append(try reader.bytes(length, "request chunk"))
+        }
+        guard reader.remaining >= suite.aead.tagLength else {
+            throw .truncated(
+                Truncation(
+                    field: "final request chunk", offset: reader.offset, needed: suite.aead.tagLength,
+                    available: reader.remaining))
+        }
+        let finalChunk = reader.rest()
+        do {
+            var recipient = try keyPair.privateKey.recipient(
+                suite: suite, info: header.info(label: RequestHeader.chunkedRequestLabel),
+                encapsulatedKey: encapsulatedKey)
+            var plaintext: [UInt8] = []
+            for chunk in sealedChunks {
+                plaintext += try recipient.open(chunk, authenticating: [UInt8]())
+            }
+            plaintext += try recipient.open(finalChunk, authenticating: Array("final".utf8))
+            let context = try ResponseContext(suite: suite, encapsulatedKey: encapsulatedKey) { label, length in
+                try recipient.exportSecret(context: Array(label.utf8), outputByteCount: length)
+            }
+            return DecapsulatedRequest(plaintext: plaintext, responseContext: context)
+        } catch {
+            throw .decryptionFailed
+        }
+    }
+
+    /// The request header, the key pair it names and the suite it selects.
+    private func readHeader(
+        _ reader: inout ByteReader<DecapsulationError>
+    ) throws(DecapsulationError) -> (KeyPair, HPKESuite, RequestHeader) {
+        let header = try RequestHeader.read(from: &reader)
+        guard let keyPair = keyPairs.first(where: { $0.config.keyID == header.keyID }) else {
+            throw .unknownKeyID(header.keyID)
+        }
+        guard
+            let suite = keyPair.config.supportedSuites.first(where: {
+                RequestHeader(keyID: header.keyID, suite: $0) == header
+            })
+        else {
+            throw .unsupportedSuite(
+                keyID: header.keyID, kemID: header.kemID, kdfID: header.kdfID, aeadID: header.aeadID)
+        }
+        return (keyPair, suite, header)
     }
 }
 

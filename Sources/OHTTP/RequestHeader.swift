@@ -3,6 +3,8 @@
 /// relay that rewrites it breaks decryption rather than steering the gateway.
 struct RequestHeader: Hashable {
     static let requestLabel = "message/bhttp request"
+    /// draft-ietf-ohai-chunked-ohttp-08 §6.1: the `info` label of a chunked request.
+    static let chunkedRequestLabel = "message/bhttp chunked request"
 
     let keyID: UInt8
     let kemID: UInt16
@@ -35,5 +37,8 @@ struct RequestHeader: Hashable {
     }
 
     /// HPKE `info`: "message/bhttp request" ‖ 0x00 ‖ header.
-    var info: [UInt8] { Array(Self.requestLabel.utf8) + [0] + bytes }
+    var info: [UInt8] { info(label: Self.requestLabel) }
+
+    /// HPKE `info` for `label` (single-shot or chunked request): label ‖ 0x00 ‖ header.
+    func info(label: String) -> [UInt8] { Array(label.utf8) + [0] + bytes }
 }

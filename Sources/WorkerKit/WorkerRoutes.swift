@@ -41,6 +41,9 @@ struct WorkerRoutes: Sendable {
             case .failure(let error): Self.response(.json(error, .anthropic))
             }
         }
+        router.post("v1/ohttp") { request, _ in
+            try await ObliviousGateway(keyService: endpoint.keyService, routes: self, logger: logger).respond(to: request)
+        }
         return router
     }
 
@@ -49,7 +52,7 @@ struct WorkerRoutes: Sendable {
     static let methodsByPath: [String: String] = [
         "/health": "GET", "/signing-key": "GET", "/v1/ohttp/config": "GET", "/.well-known/ohttp-gateway": "GET",
         "/v1/models": "GET", "/v1/chat/completions": "POST", "/v1/completions": "POST", "/v1/messages": "POST",
-        "/v1/messages/count_tokens": "POST",
+        "/v1/messages/count_tokens": "POST", "/v1/ohttp": "POST",
     ]
 
     private func withIdentity(_ body: (SigningIdentity) throws -> [UInt8]) async throws -> Response {
@@ -86,7 +89,7 @@ struct WorkerRoutes: Sendable {
     }
 
     /// `GET /v1/models` in OpenAI's list shape.
-    private func modelsBody() -> [UInt8] {
+    func modelsBody() -> [UInt8] {
         let models: [JSONValue] = endpoint.registry.modelIDs.map { id in
             let owner = (try? endpoint.registry.route(for: id).provider.name) ?? "unknown"
             return ["id": .string(id), "object": "model", "created": 0, "owned_by": .string(owner)]
@@ -153,5 +156,39 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             ]
         )
         return response
+    }
+}
+
+extension WorkerRoutes {
+    /// The inference routes an OHTTP inner request may name, with their methods.
+    static let innerMethodsByPath: [String: String] = [
+        "/v1/chat/completions": "POST", "/v1/completions": "POST", "/v1/messages": "POST",
+        "/v1/messages/count_tokens": "POST", "/v1/models": "GET",
+    ]
+
+    /// Runs a decapsulated OHTTP inner request through the same handlers as the routes above:
+    /// the same validation, provider call and signing, with no second HTTP hop. Errors come
+    /// back as replies in the route's dialect, for the gateway to seal.
+    func dispatch(_ inner: InnerRequest) async -> WorkerReply {
+        let dialect: APIDialect = inner.path.hasPrefix("/v1/messages") ? .anthropic : .openAI
+        guard let allowed = Self.innerMethodsByPath[inner.path] else {
+            return .json(.unknownPath(method: inner.method, path: inner.path), dialect)
+        }
+        guard inner.method == allowed else {
+            return .json(.methodNotAllowed(method: inner.method, path: inner.path, allowed: [allowed]), dialect)
+        }
+        if allowed == "POST", let contentType = inner.contentType, !contentType.lowercased().hasPrefix("application/json") {
+            return .json(.unsupportedMediaType(contentType), dialect)
+        }
+        guard identity.current != nil else {
+            return .json(.unavailable("the worker is starting: it has not reached key-service yet", retryAfterSeconds: 1), dialect)
+        }
+        switch inner.path {
+        case "/v1/chat/completions": return await endpoint.respond(route: .chatCompletions, body: inner.body)
+        case "/v1/completions": return await endpoint.respond(route: .completions, body: inner.body)
+        case "/v1/messages": return await endpoint.respond(route: .messages, body: inner.body)
+        case "/v1/messages/count_tokens": return endpoint.countTokens(body: inner.body)
+        default: return .json(status: 200, body: modelsBody())
+        }
     }
 }

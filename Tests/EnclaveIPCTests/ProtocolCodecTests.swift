@@ -18,7 +18,8 @@ struct ProtocolCodecTests {
             .attest(nonce: try AttestationNonce(randomBytes(20))),
             .attest(nonce: try AttestationNonce(randomBytes(64))),
             .ohttpConfigs,
-            .ohttpOpen(encapsulatedRequest: randomBytes(512 * 1024)),
+            .ohttpOpen(encapsulatedRequest: randomBytes(512 * 1024), chunked: false),
+            .ohttpOpen(encapsulatedRequest: randomBytes(100), chunked: true),
             .providerSecrets,
             .injectSecrets(envelope: randomBytes(300)),
             .registerTLSCertificate(sha256: try digest(0x03).bytes),
@@ -42,11 +43,11 @@ struct ProtocolCodecTests {
             ]),
             .ohttpConfigs([]),
             .ohttpOpen(OpenedOHTTPRequest(
-                plaintext: randomBytes(1000), encapsulatedKey: randomBytes(32), kdfID: 1, aeadID: 3,
+                plaintext: randomBytes(1000), encapsulatedKey: randomBytes(32), kemID: 0x20, kdfID: 1, aeadID: 3,
                 responseSecret: randomBytes(32), chunkedResponseSecret: randomBytes(32)
             )),
             .ohttpOpen(OpenedOHTTPRequest(
-                plaintext: [], encapsulatedKey: randomBytes(1120), kdfID: 1, aeadID: 2,
+                plaintext: [], encapsulatedKey: randomBytes(1120), kemID: 0x647A, kdfID: 1, aeadID: 2,
                 responseSecret: randomBytes(16), chunkedResponseSecret: randomBytes(16)
             )),
             .providerSecrets(ProviderSecrets(apiKeys: ["openai": "sk-1", "x_ai-2": "k"])),
@@ -150,7 +151,7 @@ struct ProtocolCodecTests {
                 KeyServiceProtocolError(id: 11, .unknownField("keyID"))
             ),
             (#"{"id":12,"type":"injectSecrets","envelope":""}"#, KeyServiceProtocolError(id: 12, .invalidLength(field: "envelope", expected: 1...65536, actual: 0))),
-            (#"{"id":13,"type":"ohttpOpen","encapsulatedRequest":null}"#, KeyServiceProtocolError(id: 13, .wrongType(field: "encapsulatedRequest", expected: "a base64 string"))),
+            (#"{"id":13,"type":"ohttpOpen","encapsulatedRequest":null,"chunked":false}"#, KeyServiceProtocolError(id: 13, .wrongType(field: "encapsulatedRequest", expected: "a base64 string"))),
             (#"{"id":14,"type":7}"#, KeyServiceProtocolError(id: 14, .wrongType(field: "type", expected: "a string"))),
             (#"{"id":0,"type":"publicKey"}"#, KeyServiceProtocolError(.invalidValue(field: "id", reason: "0 is reserved for errors about unreadable requests"))),
             (#"{"id":"1","type":"publicKey"}"#, KeyServiceProtocolError(.wrongType(field: "id", expected: "an integer from 0 to 18446744073709551615"))),
@@ -178,7 +179,7 @@ struct ProtocolCodecTests {
     func oversizedEncapsulatedRequest() throws {
         let body = Data(count: 512 * 1024 + 1).base64EncodedString()
         #expect(
-            requestProblem(#"{"id":1,"type":"ohttpOpen","encapsulatedRequest":"\#(body)"}"#)
+            requestProblem(#"{"id":1,"type":"ohttpOpen","encapsulatedRequest":"\#(body)","chunked":false}"#)
                 == KeyServiceProtocolError(id: 1, .invalidLength(field: "encapsulatedRequest", expected: 1...(512 * 1024), actual: 512 * 1024 + 1))
         )
     }
@@ -244,7 +245,7 @@ struct ProtocolCodecTests {
         #expect(!"\(secrets)".contains("sk-very-secret"))
         #expect("\(secrets)".contains("openai"))
         let opened = OpenedOHTTPRequest(
-            plaintext: Array("my private prompt".utf8), encapsulatedKey: [1], kdfID: 1, aeadID: 3,
+            plaintext: Array("my private prompt".utf8), encapsulatedKey: [1], kemID: 0x20, kdfID: 1, aeadID: 3,
             responseSecret: [0xAA], chunkedResponseSecret: [0xBB]
         )
         #expect(!"\(opened)".contains("private"))

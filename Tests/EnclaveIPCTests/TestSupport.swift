@@ -93,11 +93,12 @@ struct EchoHandler: KeyServiceHandler {
         ]
     }
 
-    func ohttpOpen(encapsulatedRequest: [UInt8]) async throws(KeyServiceError) -> OpenedOHTTPRequest {
+    func ohttpOpen(encapsulatedRequest: [UInt8], chunked: Bool) async throws(KeyServiceError) -> OpenedOHTTPRequest {
         guard encapsulatedRequest.first == 1 else { throw KeyServiceError(.unknownKeyID, "unknown key id") }
         return OpenedOHTTPRequest(
             plaintext: Array(encapsulatedRequest.dropFirst()),
             encapsulatedKey: [0xEE],
+            kemID: 0x20,
             kdfID: 1,
             aeadID: 3,
             responseSecret: [UInt8](repeating: 0x11, count: 32),

@@ -1,6 +1,7 @@
 import Crypto
 import EnclaveIPC
 import Foundation
+import GatewayContracts
 import GatewayCore
 import OHTTP
 import Testing

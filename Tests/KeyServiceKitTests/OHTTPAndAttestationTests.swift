@@ -30,14 +30,37 @@ struct OHTTPAndAttestationTests {
         let config = try KeyConfig(decoding: try await service.ohttpConfigs()[configIndex].keyConfig)
         let request = Array("inner request".utf8)
         let encapsulated = try OHTTPClient.encapsulate(request: request, config: config)
-        let opened = try await service.ohttpOpen(encapsulatedRequest: encapsulated.bytes)
+        let opened = try await service.ohttpOpen(encapsulatedRequest: encapsulated.bytes, chunked: false)
         #expect(opened.plaintext == request)
         #expect(opened.encapsulatedKey == encapsulated.responseContext.encapsulatedKey)
         #expect(opened.responseSecret == encapsulated.responseContext.responseSecret)
         #expect(opened.chunkedResponseSecret == encapsulated.responseContext.chunkedResponseSecret)
         #expect(opened.kdfID == encapsulated.responseContext.suite.kdf.rawValue)
         #expect(opened.aeadID == encapsulated.responseContext.suite.aead.rawValue)
+        #expect(opened.kemID == encapsulated.responseContext.suite.kem.rawValue)
         #expect(!"\(opened)".contains("inner request"))
+    }
+
+    @Test("ohttpOpen opens a chunked request whole, and a chunked body is not a single-shot one", arguments: [0, 1])
+    func openChunked(configIndex: Int) async throws {
+        let service = try makeKeyService()
+        let config = try KeyConfig(decoding: try await service.ohttpConfigs()[configIndex].keyConfig)
+        let chunks = [Array("inner ".utf8), Array("chunked ".utf8), Array("request".utf8)]
+        let encapsulated = try OHTTPClient.encapsulateChunked(chunks: chunks, config: config)
+        let opened = try await service.ohttpOpen(encapsulatedRequest: encapsulated.bytes, chunked: true)
+        #expect(opened.plaintext == Array("inner chunked request".utf8))
+        #expect(opened.chunkedResponseSecret == encapsulated.responseContext.chunkedResponseSecret)
+        #expect(
+            await errorCode { () async throws(KeyServiceError) in
+                try await service.ohttpOpen(encapsulatedRequest: encapsulated.bytes, chunked: false)
+            } == .malformed)
+        // Cutting the final chunk's marker or swapping chunk order fails as one generic error.
+        var cut = encapsulated.bytes
+        cut.removeLast(20)
+        #expect(
+            await errorCode { () async throws(KeyServiceError) in
+                try await service.ohttpOpen(encapsulatedRequest: cut, chunked: true)
+            } == .malformed)
     }
 
     @Test("unknown key ids and undecryptable requests are told apart, nothing more")
@@ -49,10 +72,10 @@ struct OHTTPAndAttestationTests {
         let unknownKeyID = (UInt8.min...UInt8.max).first { id in !configs.contains { $0.keyID == id } }
         var unknown = bytes
         unknown[0] = try #require(unknownKeyID)
-        #expect(await errorCode { () async throws(KeyServiceError) in try await service.ohttpOpen(encapsulatedRequest: unknown) } == .unknownKeyID)
+        #expect(await errorCode { () async throws(KeyServiceError) in try await service.ohttpOpen(encapsulatedRequest: unknown, chunked: false) } == .unknownKeyID)
         bytes[bytes.count - 1] ^= 0x01
-        #expect(await errorCode { () async throws(KeyServiceError) in try await service.ohttpOpen(encapsulatedRequest: bytes) } == .malformed)
-        #expect(await errorCode { () async throws(KeyServiceError) in try await service.ohttpOpen(encapsulatedRequest: [config.keyID]) } == .malformed)
+        #expect(await errorCode { () async throws(KeyServiceError) in try await service.ohttpOpen(encapsulatedRequest: bytes, chunked: false) } == .malformed)
+        #expect(await errorCode { () async throws(KeyServiceError) in try await service.ohttpOpen(encapsulatedRequest: [config.keyID], chunked: false) } == .malformed)
     }
 
     @Test("attest is notReady until tls-front registers its certificate")

@@ -34,7 +34,7 @@ final class FakeKeyService: KeyServiceHandler {
         return [0xD2] + nonce.bytes
     }
     func ohttpConfigs() async throws(KeyServiceError) -> [OHTTPKeyConfig] { [] }
-    func ohttpOpen(encapsulatedRequest: [UInt8]) async throws(KeyServiceError) -> OpenedOHTTPRequest {
+    func ohttpOpen(encapsulatedRequest: [UInt8], chunked: Bool) async throws(KeyServiceError) -> OpenedOHTTPRequest {
         throw KeyServiceError(.malformed, "not in this fake")
     }
     func providerSecrets() async throws(KeyServiceError) -> ProviderSecrets { ProviderSecrets(apiKeys: [:]) }

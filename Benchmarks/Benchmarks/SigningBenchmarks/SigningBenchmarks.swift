@@ -1,5 +1,6 @@
 import Benchmark
 import GatewayCore
+import OHTTP
 
 /// The per-request signing path of the worker and key service, on a typical 2 KB chat request.
 /// The RSA-PSS private-key operation is the bound; everything else should be small next to it.
@@ -29,6 +30,31 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             let request = try CanonicalRequest(kind: .chat, body: JSONParser().parse(body))
             blackHole(try key.sign(requestHash: request.hash, outputHash: output, timestamp: 1_747_000_000))
+        }
+    }
+
+    // What POST /v1/ohttp adds to the same request, per suite: the gateway's side (open the
+    // request, seal a 1 KB answer; key-service and worker together) and the client's side
+    // (seal the request, open the answer). scripts/bench compares them with the "full" line.
+    let answer = [UInt8](repeating: 0x61, count: 1024)
+    for (name, suite) in [("x25519", HPKESuite.x25519ChaCha20Poly1305), ("xwing", HPKESuite.xWingAES256GCM)] {
+        let gateway = try! OHTTPGatewayKeys.generate(suites: [suite])
+        let config = gateway.configs[0]
+        Benchmark("OHTTP \(name): gateway open + seal answer") { benchmark in
+            let sealed = try OHTTPClient.encapsulate(request: body, config: config).bytes
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                let opened = try gateway.decapsulate(sealed)
+                blackHole(try opened.responseContext.sealResponse(answer))
+            }
+        }
+        Benchmark("OHTTP \(name): client seal request + open answer") { benchmark in
+            let sealedAnswer = try gateway.decapsulate(try OHTTPClient.encapsulate(request: body, config: config).bytes)
+            for _ in benchmark.scaledIterations {
+                let request = try OHTTPClient.encapsulate(request: body, config: config)
+                // The answer was sealed for another request; opening it costs the same and fails.
+                blackHole(try? request.responseContext.openResponse(try sealedAnswer.responseContext.sealResponse(answer)))
+            }
         }
     }
 }

@@ -99,8 +99,11 @@ public final class KeyServiceClient: Sendable {
         try await call(.ohttpConfigs) { if case .ohttpConfigs(let value) = $0 { value } else { nil } }
     }
 
-    public func ohttpOpen(encapsulatedRequest: [UInt8]) async throws(KeyServiceClientError) -> OpenedOHTTPRequest {
-        try await call(.ohttpOpen(encapsulatedRequest: encapsulatedRequest)) {
+    /// `chunked`: the body is a `message/ohttp-chunked-req` (draft-ietf-ohai-chunked-ohttp-08).
+    public func ohttpOpen(
+        encapsulatedRequest: [UInt8], chunked: Bool = false
+    ) async throws(KeyServiceClientError) -> OpenedOHTTPRequest {
+        try await call(.ohttpOpen(encapsulatedRequest: encapsulatedRequest, chunked: chunked)) {
             if case .ohttpOpen(let value) = $0 { value } else { nil }
         }
     }

@@ -9,7 +9,8 @@ enum KeyServiceRequest: Hashable, Sendable {
     case signRecord(SignableRecord)
     case attest(nonce: AttestationNonce)
     case ohttpConfigs
-    case ohttpOpen(encapsulatedRequest: [UInt8])
+    /// `chunked`: the body is `message/ohttp-chunked-req` rather than `message/ohttp-req`.
+    case ohttpOpen(encapsulatedRequest: [UInt8], chunked: Bool)
     case providerSecrets
     case injectSecrets(envelope: [UInt8])
     case registerTLSCertificate(sha256: [UInt8])
@@ -40,7 +41,7 @@ enum KeyServiceRequest: Hashable, Sendable {
         case .signInference: ["requestHash", "outputHash"]
         case .signRecord: Set(["domain"]).union(domain.flatMap { SignableRecord.fields[$0] } ?? [])
         case .attest: ["nonce"]
-        case .ohttpOpen: ["encapsulatedRequest"]
+        case .ohttpOpen: ["encapsulatedRequest", "chunked"]
         case .injectSecrets: ["envelope"]
         case .registerTLSCertificate: ["sha256"]
         }
@@ -60,7 +61,9 @@ enum KeyServiceRequest: Hashable, Sendable {
         case .attest:
             self = .attest(nonce: try AttestationNonce(reader.bytes("nonce", length: AttestationNonce.allowedByteCounts)))
         case .ohttpOpen:
-            self = .ohttpOpen(encapsulatedRequest: try reader.bytes("encapsulatedRequest", length: Limits.encapsulatedRequest))
+            self = .ohttpOpen(
+                encapsulatedRequest: try reader.bytes("encapsulatedRequest", length: Limits.encapsulatedRequest),
+                chunked: try reader.bool("chunked"))
         case .injectSecrets:
             self = .injectSecrets(envelope: try reader.bytes("envelope", length: Limits.injectionEnvelope))
         case .registerTLSCertificate:
@@ -79,8 +82,9 @@ enum KeyServiceRequest: Hashable, Sendable {
             try record.write(to: &writer)
         case .attest(let nonce):
             try writer.write(bytes: nonce.bytes, "nonce")
-        case .ohttpOpen(let encapsulatedRequest):
+        case .ohttpOpen(let encapsulatedRequest, let chunked):
             try writer.write(bytes: encapsulatedRequest, "encapsulatedRequest")
+            try writer.write(chunked, "chunked")
         case .injectSecrets(let envelope):
             try writer.write(bytes: envelope, "envelope")
         case .registerTLSCertificate(let sha256):

@@ -51,6 +51,8 @@ public struct OpenedOHTTPRequest: Hashable, Sendable, CustomStringConvertible {
     public let plaintext: [UInt8]
     /// The request's `enc`, part of the response key derivation salt.
     public let encapsulatedKey: [UInt8]
+    /// The suite the request named; the worker needs it to rebuild the `ResponseContext`.
+    public let kemID: UInt16
     public let kdfID: UInt16
     public let aeadID: UInt16
     public let responseSecret: [UInt8]
@@ -59,6 +61,7 @@ public struct OpenedOHTTPRequest: Hashable, Sendable, CustomStringConvertible {
     public init(
         plaintext: [UInt8],
         encapsulatedKey: [UInt8],
+        kemID: UInt16,
         kdfID: UInt16,
         aeadID: UInt16,
         responseSecret: [UInt8],
@@ -66,6 +69,7 @@ public struct OpenedOHTTPRequest: Hashable, Sendable, CustomStringConvertible {
     ) {
         self.plaintext = plaintext
         self.encapsulatedKey = encapsulatedKey
+        self.kemID = kemID
         self.kdfID = kdfID
         self.aeadID = aeadID
         self.responseSecret = responseSecret
@@ -73,17 +77,18 @@ public struct OpenedOHTTPRequest: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "OpenedOHTTPRequest(plaintext: \(plaintext.count) bytes, kdfID: \(kdfID), aeadID: \(aeadID), secrets redacted)"
+        "OpenedOHTTPRequest(plaintext: \(plaintext.count) bytes, kemID: \(kemID), kdfID: \(kdfID), aeadID: \(aeadID), secrets redacted)"
     }
 
     static let fields: Set<String> = [
-        "plaintext", "encapsulatedKey", "kdfID", "aeadID", "responseSecret", "chunkedResponseSecret",
+        "plaintext", "encapsulatedKey", "kemID", "kdfID", "aeadID", "responseSecret", "chunkedResponseSecret",
     ]
 
     init(from reader: WireReader) throws(KeyServiceProtocolError) {
         self.init(
             plaintext: try reader.bytes("plaintext", length: Limits.ohttpPlaintext),
             encapsulatedKey: try reader.bytes("encapsulatedKey", length: Limits.ohttpEncapsulatedKey),
+            kemID: try reader.integer("kemID"),
             kdfID: try reader.integer("kdfID"),
             aeadID: try reader.integer("aeadID"),
             responseSecret: try reader.bytes("responseSecret", length: Limits.ohttpSecret),
@@ -94,6 +99,7 @@ public struct OpenedOHTTPRequest: Hashable, Sendable, CustomStringConvertible {
     func write(to writer: inout WireWriter) throws {
         try writer.write(bytes: plaintext, "plaintext")
         try writer.write(bytes: encapsulatedKey, "encapsulatedKey")
+        try writer.write(kemID, "kemID")
         try writer.write(kdfID, "kdfID")
         try writer.write(aeadID, "aeadID")
         try writer.write(bytes: responseSecret, "responseSecret")

@@ -22,8 +22,9 @@ public protocol KeyServiceHandler: Sendable {
     func ohttpConfigs() async throws(KeyServiceError) -> [OHTTPKeyConfig]
 
     /// Throws `unknownKeyID` for a key id it does not hold and `malformed` for anything that
-    /// fails to decapsulate (one generic error, so it is no decryption oracle).
-    func ohttpOpen(encapsulatedRequest: [UInt8]) async throws(KeyServiceError) -> OpenedOHTTPRequest
+    /// fails to decapsulate (one generic error, so it is no decryption oracle). `chunked` says
+    /// the body is `message/ohttp-chunked-req` rather than `message/ohttp-req`.
+    func ohttpOpen(encapsulatedRequest: [UInt8], chunked: Bool) async throws(KeyServiceError) -> OpenedOHTTPRequest
 
     func providerSecrets() async throws(KeyServiceError) -> ProviderSecrets
 
@@ -55,8 +56,8 @@ extension KeyServiceHandler {
                 return .attest(document: try await attest(nonce: nonce))
             case .ohttpConfigs:
                 return .ohttpConfigs(try await ohttpConfigs())
-            case .ohttpOpen(let encapsulatedRequest):
-                return .ohttpOpen(try await ohttpOpen(encapsulatedRequest: encapsulatedRequest))
+            case .ohttpOpen(let encapsulatedRequest, let chunked):
+                return .ohttpOpen(try await ohttpOpen(encapsulatedRequest: encapsulatedRequest, chunked: chunked))
             case .providerSecrets:
                 return .providerSecrets(try await providerSecrets())
             case .injectSecrets(let envelope):

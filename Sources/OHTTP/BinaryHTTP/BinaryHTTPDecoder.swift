@@ -64,6 +64,13 @@ struct BinaryHTTPDecoder {
         knownLength = indicator < 2
     }
 
+    /// Continues after a framing indicator the caller already read (the streaming reader).
+    init(continuing reader: ByteReader<BinaryHTTPError>, limits: BinaryHTTPLimits, knownLength: Bool) {
+        self.reader = reader
+        self.limits = limits
+        self.knownLength = knownLength
+    }
+
     mutating func controlData(_ field: ControlDataField) throws(BinaryHTTPError) -> String {
         let offset = reader.offset
         let length = try reader.varint("\(field) length")

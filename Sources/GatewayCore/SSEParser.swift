@@ -10,14 +10,14 @@ public struct SSEEvent: Sendable, Equatable {
     }
 }
 
-/// Why an upstream event stream could not be framed.
+/// Why an event stream could not be framed.
 public enum SSEParseError: Error, Equatable, CustomStringConvertible {
     case eventTooLarge(limit: Int)
 
     public var description: String {
         switch self {
         case .eventTooLarge(let limit):
-            "upstream server-sent event exceeds the \(limit)-byte limit without a blank line ending it"
+            "server-sent event exceeds the \(limit)-byte limit without a blank line ending it"
         }
     }
 }
@@ -29,7 +29,11 @@ public enum SSEParseError: Error, Equatable, CustomStringConvertible {
 /// never corrupts it. Lines end in LF, CRLF or a lone CR. Comments (`:` lines), `id:` and
 /// `retry:` are ignored; events with no `data:` line are dropped (as browsers do). `[DONE]` is an
 /// ordinary data payload here; the OpenAI decoder gives it meaning. The size limit bounds the
-/// memory one hostile or broken upstream can make us hold.
+/// memory one hostile or broken peer can make us hold.
+///
+/// The one SSE parser of the code base: provider adapters read upstream streams with it, and
+/// clients (`GatewayClient`, gatewayctl) read the gateway's own streams with it, so both sides
+/// agree on what an event is.
 public struct SSEParser: Sendable {
     public let maxEventBytes: Int
     private var line: [UInt8] = []

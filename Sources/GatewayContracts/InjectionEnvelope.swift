@@ -1,5 +1,4 @@
 import Crypto
-import EnclaveIPC
 import Foundation
 import GatewayCore
 import OHTTP
@@ -62,42 +61,42 @@ public struct InjectionEnvelope: Sendable {
         return InjectionEnvelope(sealed: sealed, counter: counter, teeID: teeID, signature: Array(signature))
     }
 
-    /// Strict parse: exactly the four fields, typed as documented. Every problem is `malformed`
-    /// and names the field.
-    public init(parsing bytes: [UInt8]) throws(KeyServiceError) {
+    /// Strict parse: exactly the four fields, typed as documented. Every problem names the
+    /// field; key-service answers it as `malformed` (HTTP 400).
+    public init(parsing bytes: [UInt8]) throws(InjectionEnvelopeError) {
         let value: JSONValue
         do {
             value = try JSONParser(maxDepth: 4).parse(bytes)
         } catch {
-            throw KeyServiceError(.malformed, "injection envelope is not JSON: \(error)")
+            throw InjectionEnvelopeError("injection envelope is not JSON: \(error)")
         }
         guard let object = value.objectValue else {
-            throw KeyServiceError(.malformed, "injection envelope must be a JSON object, not \(value.typeName)")
+            throw InjectionEnvelopeError("injection envelope must be a JSON object, not \(value.typeName)")
         }
         let expected: Set<String> = ["sealed", "counter", "tee_id", "signature"]
         if let unknown = object.keys.first(where: { !expected.contains($0) }) {
-            throw KeyServiceError(.malformed, "injection envelope has an unknown field '\(unknown)'")
+            throw InjectionEnvelopeError("injection envelope has an unknown field '\(unknown)'")
         }
-        func string(_ field: String) throws(KeyServiceError) -> String {
+        func string(_ field: String) throws(InjectionEnvelopeError) -> String {
             guard let member = object[field] else {
-                throw KeyServiceError(.malformed, "injection envelope has no '\(field)'")
+                throw InjectionEnvelopeError("injection envelope has no '\(field)'")
             }
             guard let text = member.stringValue else {
-                throw KeyServiceError(.malformed, "injection envelope '\(field)' must be a string, not \(member.typeName)")
+                throw InjectionEnvelopeError("injection envelope '\(field)' must be a string, not \(member.typeName)")
             }
             return text
         }
-        func base64(_ field: String) throws(KeyServiceError) -> [UInt8] {
+        func base64(_ field: String) throws(InjectionEnvelopeError) -> [UInt8] {
             guard let data = Data(base64Encoded: try string(field)) else {
-                throw KeyServiceError(.malformed, "injection envelope '\(field)' is not standard padded base64")
+                throw InjectionEnvelopeError("injection envelope '\(field)' is not standard padded base64")
             }
             return Array(data)
         }
         guard let teeID = TEEID(try string("tee_id")) else {
-            throw KeyServiceError(.malformed, "injection envelope 'tee_id' must be 0x followed by 64 hex digits")
+            throw InjectionEnvelopeError("injection envelope 'tee_id' must be 0x followed by 64 hex digits")
         }
         guard let number = object["counter"]?.numberValue, number.isInteger, let counter = UInt64(number.description) else {
-            throw KeyServiceError(.malformed, "injection envelope 'counter' must be an integer from 0 to \(UInt64.max)")
+            throw InjectionEnvelopeError("injection envelope 'counter' must be an integer from 0 to \(UInt64.max)")
         }
         self.init(sealed: try base64("sealed"), counter: counter, teeID: teeID, signature: try base64("signature"))
     }
@@ -111,7 +110,16 @@ public struct InjectionEnvelope: Sendable {
     }
 
     /// Whether `operatorKey` signed this envelope.
-    public func isSigned(by operatorKey: OperatorKey) -> Bool {
-        operatorKey.publicKey.isValidSignature(signature, for: Self.signedMessage(sealed: sealed, counter: counter, teeID: teeID))
+    public func isSigned(by operatorKey: Curve25519.Signing.PublicKey) -> Bool {
+        operatorKey.isValidSignature(signature, for: Self.signedMessage(sealed: sealed, counter: counter, teeID: teeID))
+    }
+}
+
+/// Why an injection envelope does not parse; `description` names the field.
+public struct InjectionEnvelopeError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }

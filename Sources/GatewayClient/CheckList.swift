@@ -1,20 +1,21 @@
-/// Checks this tool adds around the library's own reports (tee_id, OHTTP configs, response
-/// hashes), printed in the same ✓/✗/– form as `VerificationReport.renderedText()`.
-struct CheckList: Encodable {
-    enum Outcome: Equatable {
+/// Named checks outside the attestation document (tee_id, OHTTP configs, signatures, response
+/// hashes), printed in the same ✓/✗/– form as `VerificationReport.renderedText()`. A failed
+/// entry's detail names the check and the expected and actual values.
+public struct CheckList: Encodable, Sendable {
+    public enum Outcome: Equatable, Sendable {
         case passed(String)
         case failed(String)
         case skipped(String)
     }
 
-    struct Entry: Encodable {
-        let name: String
-        let outcome: Outcome
+    public struct Entry: Encodable, Sendable {
+        public let name: String
+        public let outcome: Outcome
 
         private enum Keys: String, CodingKey { case check, status, detail }
 
         /// The library's check shape: `{"check", "status": passed|failed|skipped, "detail"}`.
-        func encode(to encoder: any Encoder) throws {
+        public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(name, forKey: .check)
             switch outcome {
@@ -31,18 +32,28 @@ struct CheckList: Encodable {
         }
     }
 
-    private(set) var entries: [Entry] = []
+    public private(set) var entries: [Entry] = []
 
-    mutating func record(_ name: String, _ outcome: Outcome) { entries.append(Entry(name: name, outcome: outcome)) }
+    public init() {}
+
+    public mutating func record(_ name: String, _ outcome: Outcome) { entries.append(Entry(name: name, outcome: outcome)) }
 
     /// Records passed when `expected == actual`, else failed naming both values.
-    mutating func compare(_ name: String, expected: String, actual: String, passed detail: String) {
+    public mutating func compare(_ name: String, expected: String, actual: String, passed detail: String) {
         record(name, expected == actual ? .passed(detail) : .failed("\(name) mismatch: expected \(expected) got \(actual)"))
     }
 
-    var hasFailures: Bool { entries.contains { if case .failed = $0.outcome { true } else { false } } }
+    /// Appends every entry of `other`, in order.
+    public mutating func append(contentsOf other: CheckList) { entries += other.entries }
 
-    var renderedLines: [String] {
+    /// "name: detail" of each failed check.
+    public var failures: [String] {
+        entries.compactMap { if case .failed(let detail) = $0.outcome { "\($0.name): \(detail)" } else { nil } }
+    }
+
+    public var hasFailures: Bool { entries.contains { if case .failed = $0.outcome { true } else { false } } }
+
+    public var renderedLines: [String] {
         entries.map { entry in
             switch entry.outcome {
             case .passed(let detail): "✓ \(entry.name): \(detail)"
@@ -52,7 +63,7 @@ struct CheckList: Encodable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(entries)
     }

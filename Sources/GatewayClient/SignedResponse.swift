@@ -9,20 +9,22 @@ import GatewayCore
 /// then only the calls are hashed) and completions (`choices[0].text`), non-streamed or as the
 /// raw SSE text of a stream (deltas and tool-call fragments concatenated, `tee_*` from the last
 /// chunk that has them); Anthropic `type: "message"` with text blocks only, and Anthropic streams.
-struct SignedResponse {
-    let signature: TEESignature
-    let answer: CompletionAccumulator
+///
+/// Used by gatewayctl `verify` on saved files and by `ObliviousClient` on decrypted answers.
+public struct SignedResponse: Sendable {
+    public let signature: TEESignature
+    public let answer: CompletionAccumulator
     /// Which API's response this is; Anthropic requests are hashed in their translated chat form.
-    enum Dialect: String {
+    public enum Dialect: String, Sendable {
         case chat, completions, anthropic
     }
 
-    let dialect: Dialect
-    let streamed: Bool
+    public let dialect: Dialect
+    public let streamed: Bool
 
-    var outputHash: Keccak256Digest { answer.outputHash }
+    public var outputHash: Keccak256Digest { answer.outputHash }
 
-    init(json bytes: [UInt8], kind: RequestKind) throws(ResponseFileError) {
+    public init(json bytes: [UInt8], kind: RequestKind) throws(ResponseFileError) {
         let body = try Self.parse(bytes, chunk: nil)
         var answer = CompletionAccumulator()
         if body["type"]?.stringValue == "message" {
@@ -49,11 +51,14 @@ struct SignedResponse {
         do { signature = try TEESignature(response: body) } catch { throw .signature(error) }
     }
 
-    init(stream bytes: [UInt8], kind: RequestKind) throws(ResponseFileError) {
+    public init(stream bytes: [UInt8], kind: RequestKind) throws(ResponseFileError) {
         var answer = CompletionAccumulator()
         var signed: JSONValue?
         var anthropic = false
-        let events = ServerSentEvents.dataFields(of: bytes)
+        var parser = SSEParser()
+        var events: [String]
+        do { events = try parser.feed(bytes).map(\.data) } catch { throw .shape(error.description) }
+        if let last = parser.finish() { events.append(last.data) }
         for (index, data) in events.enumerated() where data != "[DONE]" {
             let chunk = try Self.parse(Array(data.utf8), chunk: index)
             if chunk["tee_signature"] != nil { signed = chunk }
@@ -159,35 +164,48 @@ extension SignedResponse {
     }
 }
 
-/// The `data:` payloads of an SSE text, one per event (multi-line data joined by `\n`).
-enum ServerSentEvents {
-    static func dataFields(of bytes: [UInt8]) -> [String] {
-        var events: [String] = []
-        var current: [String] = []
-        let text = String(decoding: bytes, as: UTF8.self)
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.isEmpty {
-                if !current.isEmpty { events.append(current.joined(separator: "\n")) }
-                current = []
-            } else if line.hasPrefix("data:") {
-                let value = line.dropFirst(5)
-                current.append(String(value.hasPrefix(" ") ? value.dropFirst() : value))
-            }
+extension SignedResponse {
+    /// The checks of ARCHITECTURE §6 on this answer: the RSA-PSS signature by `key` over
+    /// (request hash, output hash, timestamp), `tee_id`, the recomputed output hash and, when
+    /// the caller knows the request it sent, the request hash. Each failure names the check.
+    /// `skippedBecause` explains a nil `requestHash` in the report.
+    public func verify(
+        with key: InferenceVerifyingKey, requestHash: Keccak256Digest?, skippedBecause: String = "the request is not known"
+    ) -> CheckList {
+        var checks = CheckList()
+        let signatureCheck = key.verify(signature)
+        checks.record(
+            "signature",
+            signatureCheck == .valid
+                ? .passed("RSA-PSS by tee_id \(key.teeID) at tee_timestamp \(signature.timestamp)")
+                : .failed(signatureCheck.description))
+        checks.compare(
+            "tee_output_hash", expected: outputHash.hex, actual: signature.outputHash.hex,
+            passed: "keccak of the \(answerDescription) in the \(dialect.rawValue) \(streamed ? "stream" : "response")")
+        if let requestHash {
+            checks.compare(
+                "tee_request_hash", expected: requestHash.hex, actual: signature.requestHash.hex,
+                passed: "keccak of the canonical request that was sent")
+        } else {
+            checks.record("tee_request_hash", .skipped(skippedBecause))
         }
-        if !current.isEmpty { events.append(current.joined(separator: "\n")) }
-        return events
+        return checks
+    }
+
+    private var answerDescription: String {
+        let calls = answer.toolCalls.count
+        return calls > 0 ? "\(calls) tool call\(calls == 1 ? "" : "s")" : "\(answer.text.utf8.count)-byte answer text"
     }
 }
 
-enum ResponseFileError: Error, CustomStringConvertible {
+public enum ResponseFileError: Error, Sendable, CustomStringConvertible {
     case json(JSONParseError, chunk: Int?)
     case shape(String)
     case unsupported(String)
     case noSignedChunk(chunks: Int)
     case signature(InvalidRequest)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .json(let error, let chunk): (chunk.map { "SSE event \($0): " } ?? "") + error.description
         case .shape(let reason): reason

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Providers
+import GatewayCore
 
 @Suite struct SSEParserTests {
     /// Feeds `text` split at every `size` bytes and returns all events, including the unterminated one.
