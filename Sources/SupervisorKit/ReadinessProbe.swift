@@ -14,26 +14,7 @@ public enum ReadinessProbe: Sendable, Hashable {
     func check(timeout: Duration) async -> Bool {
         switch self {
         case .keyService(let endpoint):
-            let client = KeyServiceClient(
-                endpoint: endpoint,
-                configuration: .init(requestTimeout: timeout, connectTimeout: timeout)
-            )
-            return await withTaskGroup(of: Bool?.self) { group in
-                group.addTask {
-                    try? await client.run()
-                    return nil
-                }
-                group.addTask { (try? await client.ready()) ?? false }
-                var ready = false
-                for await outcome in group {
-                    if let outcome {
-                        ready = outcome
-                        break
-                    }
-                }
-                group.cancelAll()
-                return ready
-            }
+            return (try? await Self.withKeyService(endpoint, timeout: timeout) { try await $0.ready() }) ?? false
         case .httpHealth(let endpoint):
             let request = "GET /health HTTP/1.1\r\nHost: worker\r\nConnection: close\r\n\r\n"
             guard let response = try? await LineExchange.exchange(request, with: endpoint, timeout: timeout) else { return false }
@@ -47,6 +28,25 @@ public enum ReadinessProbe: Sendable, Hashable {
         case .tlsFrontControl(let endpoint):
             guard let reply = try? await LineExchange.exchange("status\n", with: endpoint, timeout: timeout) else { return false }
             return reply.hasPrefix("ok ")
+        }
+    }
+
+    /// Runs `body` with a connected key-service client, for one call (readiness, `tee_id`).
+    static func withKeyService<T: Sendable>(
+        _ endpoint: Endpoint, timeout: Duration, _ body: @escaping @Sendable (KeyServiceClient) async throws -> T
+    ) async throws -> T {
+        let client = KeyServiceClient(endpoint: endpoint, configuration: .init(requestTimeout: timeout, connectTimeout: timeout))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await client.run()
+                return nil
+            }
+            group.addTask { try await body(client) }
+            defer { group.cancelAll() }
+            while let outcome = try await group.next() {
+                if let outcome { return outcome }
+            }
+            throw CancellationError()
         }
     }
 
