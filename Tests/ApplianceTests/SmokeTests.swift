@@ -69,7 +69,7 @@ struct SmokeTests {
             let stale = try ctl(["scale", "2"], key: privatePath)
             #expect(stale.stdout.contains("not greater"), "a counter below the accepted one is a replay too: \(stale.stdout)")
 
-            let unknown = try ctl(["frobnicate"], key: privatePath)
+            let unknown = try ctl(["--counter", String(captured.counter + 1), "frobnicate"], key: privatePath)
             #expect(unknown.status == 1)
             #expect(unknown.stdout.contains("unknown command"), "\(unknown.stdout)")
 
