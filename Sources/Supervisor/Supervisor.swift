@@ -71,6 +71,19 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Flag(name: .customLong("restart-key-service"), help: "Restart key-service when it dies (new keys, new tee_id) instead of stopping the appliance.")
     var restartKeyService = false
 
+    @Option(
+        name: .customLong("user"),
+        help: ArgumentHelp(
+            "As root: the uid (or user name) a role runs under, e.g. --user worker=3803 (repeatable; roles key-service, "
+                + "tls-front, worker, egress-bridge; defaults 3801-3804).",
+            valueName: "role=uid"
+        )
+    )
+    var users: [String] = []
+
+    @Option(name: .customLong("group"), help: "As root: the primary group (gid or name) of every child (default 3800).")
+    var group: String?
+
     func validate() throws {
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1-64, got \(workers)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
@@ -110,7 +123,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             },
             operatorKeyPath: operatorKey.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         )
-        let supervisor = Supervisor(configuration: configuration, output: writeLine)
+        let supervisor = Supervisor(configuration: try withRoles(configuration), output: writeLine)
         let signals = TerminationSignals { supervisor.shutdown() }
         defer { signals.cancel() }
         let pointer = RuntimeDirectory.pointerFile()
@@ -132,6 +145,25 @@ struct SupervisorCommand: AsyncParsableCommand {
 }
 
 extension SupervisorCommand {
+    /// `--user` and `--group` applied to the default roles; only meaningful as root, where the
+    /// supervisor switches users (as anyone else it cannot, and says so at start).
+    func withRoles(_ configuration: SupervisorConfiguration) throws -> SupervisorConfiguration {
+        guard !users.isEmpty || group != nil else { return configuration }
+        guard var roles = configuration.roles else {
+            throw ValidationError("--user and --group need the supervisor to run as root (only root can switch users)")
+        }
+        do {
+            for entry in users { try roles.assign(entry) }
+            if let group { try roles.assignGroup(group) }
+            try roles.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var configuration = configuration
+        configuration.roles = roles
+        return configuration
+    }
+
     /// `--egress` and `--egress-listen` as the supervisor's bridge configuration; nil without `--egress`.
     func makeEgressBridge() throws -> SupervisorConfiguration.EgressBridge? {
         guard let egress else {

@@ -67,9 +67,16 @@ struct ObservabilityTests {
             #expect(exposition.contains("supervisor_workers_routed{process=\"supervisor\"} 2"))
             #expect(exposition.contains("tls_front_request_seconds_bucket"), "latency histograms")
             #expect(exposition.filter { $0 == "\n" }.count > 50)
-            // Every family once: the merge must keep the exposition valid for Prometheus.
+            // Every family once: the merge must keep the exposition valid for Prometheus, which the
+            // official client's parser checks independently.
             let types = exposition.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
             #expect(Set(types).count == types.count, "duplicate TYPE lines")
+            let saved = directory + "/exposition.txt"
+            try exposition.write(toFile: saved, atomically: true, encoding: .utf8)
+            let parsed = try run(python(), [clientScript("prometheus_parse.py"), saved])
+            #expect(parsed.status == 0, "\(parsed.stderr)")
+            #expect(parsed.stdout.contains("family key_service_requests counter"), "\(parsed.stdout)")
+            #expect(parsed.stdout.contains("family tls_front_request_seconds histogram"), "\(parsed.stdout)")
 
             let secrets = ["zebra-quartz", "violet", injectedKey, environmentKey]
             for secret in secrets {
