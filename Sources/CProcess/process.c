@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -73,22 +74,49 @@ static void run_child(const gw_spawn_options *options, int report_fd) {
     if (options->change_identity) {
         // Empty the bounding set while still privileged (needs CAP_SETPCAP); EINVAL marks the
         // end of the capabilities this kernel knows.
+        unsigned long long keep = options->ambient_capabilities;
         for (int capability = 0; capability < 64; capability++) {
+            if (keep & (1ULL << capability)) continue;
             if (prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 && errno != EINVAL) {
                 child_fail(report_fd, GW_SPAWN_STEP_CAPABILITIES);
             }
         }
+        if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) child_fail(report_fd, GW_SPAWN_STEP_CAPABILITIES);
         if (setgroups(0, NULL) != 0) child_fail(report_fd, GW_SPAWN_STEP_GROUPS);
         if (setresgid(options->gid, options->gid, options->gid) != 0) child_fail(report_fd, GW_SPAWN_STEP_GID);
-        // Leaving uid 0 without SECBIT_KEEP_CAPS clears the permitted, effective and ambient sets.
+        // Leaving uid 0 clears the effective set, and without keepcaps the permitted and
+        // ambient sets too.
         if (setresuid(options->uid, options->uid, options->uid) != 0) child_fail(report_fd, GW_SPAWN_STEP_UID);
         // Paranoia: the way back must be closed.
         if (options->uid != 0 && setuid(0) == 0) {
             errno = EPERM;
             child_fail(report_fd, GW_SPAWN_STEP_UID);
         }
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (keep) {
+            // Exactly `keep` in permitted, effective and inheritable (a capability must be in
+            // both of the latter two to be raised as ambient), then ambient, which exec keeps.
+            struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+            struct __user_cap_data_struct data[2];
+            memset(data, 0, sizeof(data));
+            for (int word = 0; word < 2; word++) {
+                unsigned int bits = (unsigned int)(keep >> (32 * word));
+                data[word].effective = bits;
+                data[word].permitted = bits;
+                data[word].inheritable = bits;
+            }
+            if (syscall(SYS_capset, &header, data) != 0) child_fail(report_fd, GW_SPAWN_STEP_AMBIENT);
+            for (int capability = 0; capability < 64; capability++) {
+                if (!(keep & (1ULL << capability))) continue;
+                if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, capability, 0, 0) != 0) {
+                    child_fail(report_fd, GW_SPAWN_STEP_AMBIENT);
+                }
+            }
+            prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+        }
+    } else {
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     }
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     if (options->set_umask) umask(options->umask_value);
 
     sigset_t empty;

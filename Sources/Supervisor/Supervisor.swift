@@ -58,13 +58,16 @@ struct SupervisorCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("control-listen"),
-        help: "Also accept control commands here, for host-proxy ctl (e.g. vsock://4294967295:9000 in the enclave)."
+        help: ArgumentHelp(
+            "Also accept control commands here, for host-proxy ctl (e.g. vsock://4294967295:9000 in the enclave): "
+                + "status and metrics for anyone, changes only signed by the --operator-key key."
+        )
     )
     var controlListen: String?
 
     @Option(
         name: .customLong("operator-key"),
-        help: "The operator's Ed25519 public key (PEM or base64), for key-service: enables POST /v1/keys injection."
+        help: "The operator's Ed25519 public key (PEM or base64): enables POST /v1/keys injection and signed host control commands."
     )
     var operatorKey: String?
 
@@ -196,7 +199,7 @@ extension SupervisorCommand {
 
 struct Ctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Control a running appliance: status | rotate-workers | scale N | restart NAME | drain | shutdown."
+        abstract: "Control a running appliance: status | metrics | rotate-workers | scale N | restart NAME | drain | shutdown."
     )
 
     @Option(help: "The supervisor's control socket (default: the running dev appliance's, from the pointer file).")

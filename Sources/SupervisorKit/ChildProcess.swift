@@ -30,6 +30,11 @@ struct ChildLaunch: Sendable, Hashable {
 struct ChildIdentity: Sendable, Hashable {
     var uid: UInt32
     var gid: UInt32
+    /// Capabilities the child keeps (as ambient capabilities): only `netBindService`, for a
+    /// listener on a port below 1024 (vsock 443 in the enclave needs it as much as TCP does).
+    var capabilities: Set<Int32> = []
+
+    static let netBindService: Int32 = 10
 }
 
 /// One running child process with its output forwarded line by line under a tag
@@ -139,6 +144,7 @@ final class ChildProcess: Sendable {
                         options.change_identity = 1
                         options.uid = identity.uid
                         options.gid = identity.gid
+                        options.ambient_capabilities = identity.capabilities.reduce(0) { $0 | (1 << UInt64($1)) }
                     }
                     if let mask = launch.umask {
                         options.set_umask = 1
@@ -161,6 +167,7 @@ final class ChildProcess: Sendable {
         case GW_SPAWN_STEP_SETSID: return "setsid failed: \(reason)"
         case GW_SPAWN_STEP_NO_NEW_PRIVS: return "PR_SET_NO_NEW_PRIVS failed: \(reason)"
         case GW_SPAWN_STEP_CAPABILITIES: return "dropping capabilities failed: \(reason) (the supervisor must run as root to switch users)"
+        case GW_SPAWN_STEP_AMBIENT: return "keeping CAP_NET_BIND_SERVICE failed: \(reason)"
         case GW_SPAWN_STEP_GROUPS: return "clearing supplementary groups failed: \(reason)"
         case GW_SPAWN_STEP_GID: return "switching to gid \(launch.identity?.gid ?? 0) failed: \(reason)"
         case GW_SPAWN_STEP_UID: return "switching to uid \(launch.identity?.uid ?? 0) failed: \(reason)"

@@ -63,6 +63,68 @@ struct IsolationTests {
         }
     }
 
+    /// Runs `python3 -c script port` under `identity` and returns its output lines.
+    private func python(_ script: String, _ argument: String, identity: ChildIdentity?) async throws -> [String] {
+        let output = Locked<[String]>([])
+        let launch = ChildLaunch(
+            executable: "/usr/bin/python3", arguments: ["-c", script, argument],
+            environment: ["PATH": "/usr/bin:/bin"], identity: identity, umask: nil
+        )
+        let child = try ChildProcess(name: "py", launch: launch) { line in output.withLock { $0.append(line) } }
+        _ = await child.waitForExit()
+        try await eventually("output drained") { output.value.contains("[py] END") }
+        return output.value.map { $0.replacingOccurrences(of: "[py] ", with: "") }
+    }
+
+    @Test func aRoleListeningBelow1024KeepsOnlyNetBindServiceAndCanBind() async throws {
+        let bind = """
+            import socket, sys
+            try:
+                socket.socket().bind(("127.0.0.1", int(sys.argv[1])))
+                print("bound")
+            except OSError as error:
+                print("refused", error.errno)
+            print([l for l in open("/proc/self/status") if l.startswith(("CapEff", "CapBnd", "CapAmb", "Uid"))])
+            print("END")
+            """
+        let identity = ChildIdentity(uid: RoleUsers.defaultTLSFront, gid: RoleUsers.defaultGroup)
+        guard geteuid() == 0 else {
+            // Only root can switch users; as anyone else the spawn says why instead of starting.
+            await #expect { _ = try await python(bind, "1", identity: identity) } throws: { "\($0)".contains("must run as root") }
+            return
+        }
+        // A free port below 1024 on loopback (root may bind it here; the roles may not).
+        let port = try #require((900..<1024).first { port in
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        })
+        let plain = try await python(bind, String(port), identity: identity)
+        #expect(plain.contains("refused 13"), "without the capability a role cannot bind \(port): \(plain)")
+        var privileged = identity
+        privileged.capabilities = [ChildIdentity.netBindService]
+        let kept = try await python(bind, String(port), identity: privileged)
+        #expect(kept.contains("bound"), "\(kept)")
+        let status = kept.joined()
+        #expect(status.contains("CapEff:\\t0000000000000400"), "CAP_NET_BIND_SERVICE and nothing else: \(status)")
+        #expect(status.contains("CapAmb:\\t0000000000000400"), "\(status)")
+        #expect(status.contains("CapBnd:\\t0000000000000400"), "\(status)")
+        #expect(status.contains("Uid:\\t3802\\t3802\\t3802\\t3802"), "\(status)")
+
+        let configuration = SupervisorConfiguration(
+            programs: .init(directory: "/x"), runtimeDirectory: "/x", listen: .vsock(cid: 4_294_967_295, port: 443))
+        #expect(await Supervisor(configuration: configuration, output: { _ in }).needsPrivilegedPort(.tlsFront))
+        #expect(!(await Supervisor(configuration: configuration, output: { _ in }).needsPrivilegedPort(.worker)))
+        let high = SupervisorConfiguration(programs: .init(directory: "/x"), runtimeDirectory: "/x", listen: try .tcp(host: "127.0.0.1", port: 8443))
+        #expect(!(await Supervisor(configuration: high, output: { _ in }).needsPrivilegedPort(.tlsFront)))
+    }
+
     @Test func providerKeysReachOnlyADevKeyServiceAndTheOperatorsBacktraceSettingWins() {
         let inherited = ["OPENAI_API_KEY": "sk-1", "ARK_API_KEY": "ark", "SWIFT_BACKTRACE": "enable=yes", "HOME": "/root"]
         let keyService = ChildEnvironment.make(for: .keyService, dev: true, inherited: inherited, home: nil)

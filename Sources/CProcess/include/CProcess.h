@@ -18,6 +18,10 @@ typedef struct {
     int change_identity;
     uid_t uid;
     gid_t gid;
+    /// With `change_identity`: capabilities (bit n = capability n) the child keeps as ambient
+    /// capabilities, so they survive exec; everything else is dropped. Used only for
+    /// CAP_NET_BIND_SERVICE (10), which binding a TCP or vsock port below 1024 needs.
+    unsigned long long ambient_capabilities;
     /// Non-zero: set the umask to `umask_value`.
     int set_umask;
     mode_t umask_value;
@@ -36,6 +40,7 @@ enum {
     GW_SPAWN_STEP_UID = 8,
     GW_SPAWN_STEP_EXEC = 9,
     GW_SPAWN_STEP_PIPE = 10,
+    GW_SPAWN_STEP_AMBIENT = 11,
 };
 
 /// Starts a child: own session, default signal dispositions, empty signal mask, stdio as given,

@@ -14,9 +14,29 @@ extension Supervisor {
                 for: role, dev: configuration.dev, inherited: ProcessInfo.processInfo.environment,
                 home: roles == nil ? nil : configuration.roleDirectory(role)
             ),
-            identity: roles.map { ChildIdentity(uid: $0.uid(for: role), gid: $0.group) },
+            identity: roles.map {
+                ChildIdentity(uid: $0.uid(for: role), gid: $0.group, capabilities: needsPrivilegedPort(role) ? [ChildIdentity.netBindService] : [])
+            },
             umask: roles == nil ? nil : 0o007
         )
+    }
+
+    /// Whether `role` listens on a port below 1024 (tls-front on vsock 443 in the enclave, or an
+    /// egress bridge configured so): the kernel reserves those, for vsock as for TCP, to
+    /// CAP_NET_BIND_SERVICE, the one capability such a child keeps.
+    func needsPrivilegedPort(_ role: Role) -> Bool {
+        let port: UInt32
+        switch role {
+        case .tlsFront:
+            switch configuration.listen.address {
+            case .tcp(_, let tcpPort): port = UInt32(tcpPort)
+            case .vsock(_, let vsockPort): port = vsockPort
+            case .unix: return false
+            }
+        case .egressBridge: port = UInt32(configuration.egressBridge?.port ?? 3128)
+        case .keyService, .worker: return false
+        }
+        return port != 0 && port < 1024
     }
 
     /// key-service's peer table: with roles enforced, each role's uid gets exactly its role and
