@@ -33,10 +33,14 @@ public struct SignedControlCommand: Sendable, Hashable {
     /// The first word of a signed line.
     public static let keyword = "signed"
 
+    /// The command as the supervisor runs it, normalized (`scale 3`).
     public let command: String
+    /// Must exceed every counter the supervisor accepted before: what makes a replay fail.
     public let counter: UInt64
+    /// 64 bytes of Ed25519 over `signedMessage`.
     public let signature: [UInt8]
 
+    /// Takes the parts as given (normalizing `command`); `sign` makes a valid one.
     public init(command: String, counter: UInt64, signature: [UInt8]) {
         self.command = Self.normalize(command)
         self.counter = counter
@@ -48,6 +52,8 @@ public struct SignedControlCommand: Sendable, Hashable {
         command.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
     }
 
+    /// The exact bytes the operator signs (layout above); both signer and verifier build them
+    /// here, so they cannot drift apart.
     public static func signedMessage(command: String, teeID: TEEID, counter: UInt64) -> [UInt8] {
         var message = Array(domain.utf8) + [0]
         message += teeID.digest.bytes
@@ -91,6 +97,7 @@ public struct SignedControlCommand: Sendable, Hashable {
     }
 }
 
+/// Why a line starting with `signed` is not a well-formed signed command.
 public enum SignedControlCommandError: Error, Hashable, Sendable, CustomStringConvertible {
     case malformed(String)
 

@@ -53,6 +53,7 @@ public enum ControlRelay {
     }
 }
 
+/// Why a control command got no usable answer.
 public enum ControlRelayError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidCommand
     case closedBeforeReply(received: Int)

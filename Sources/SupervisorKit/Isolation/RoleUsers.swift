@@ -18,6 +18,7 @@ import Musl
 /// what lets a worker connect to key-service's socket and tls-front to a worker's, while the
 /// directories' modes keep everyone else out (see `RuntimeLayout`).
 public struct RoleUsers: Sendable, Hashable {
+    /// The only uid whose process holds keys; nothing else runs as it.
     public var keyService: UInt32
     public var tlsFront: UInt32
     /// Every worker of the pool: workers are interchangeable and hold nothing the others lack.
@@ -26,12 +27,15 @@ public struct RoleUsers: Sendable, Hashable {
     /// The primary group of every child.
     public var group: UInt32
 
+    /// The documented defaults (docs/operations.md), which an image can rely on without any
+    /// passwd entry: group 3800, key-service 3801, tls-front 3802, workers 3803, bridge 3804.
     public static let defaultKeyService: UInt32 = 3801
     public static let defaultTLSFront: UInt32 = 3802
     public static let defaultWorker: UInt32 = 3803
     public static let defaultEgressBridge: UInt32 = 3804
     public static let defaultGroup: UInt32 = 3800
 
+    /// The defaults unless told otherwise; `validate()` checks the uids are distinct.
     public init(
         keyService: UInt32 = RoleUsers.defaultKeyService,
         tlsFront: UInt32 = RoleUsers.defaultTLSFront,
