@@ -90,6 +90,10 @@ public struct SupervisorConfiguration: Sendable {
     /// enforced). The default enforces them exactly when the supervisor runs as root, which it
     /// always does in the enclave: switching users needs root.
     public var roles: RoleUsers?
+    /// The Nitro Secure Module device. Outside dev mode with roles enforced the supervisor gives
+    /// it to key-service's uid, mode 0600: key-service must open it, and no other role may ask
+    /// the NSM for an attestation document of its own making.
+    public var nsmDevice: String = "/dev/nsm"
 
     public init(
         programs: Programs,

@@ -124,6 +124,30 @@ struct RuntimeLayoutTests {
         #expect(outcome == nil)
     }
 
+    @Test func outsideDevModeTheNSMDeviceBelongsToKeyServiceAlone() throws {
+        var template = Array("/tmp/sup-nsm-XXXXXX".utf8CString)
+        let directory = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        chmod(directory, 0o755)
+        let device = directory + "/nsm"
+        FileManager.default.createFile(atPath: device, contents: nil, attributes: [.posixPermissions: 0o666])
+        var configuration = SupervisorConfiguration(
+            programs: .init(keyService: "/bin/true", tlsFront: "/bin/true", worker: "/bin/true"),
+            runtimeDirectory: directory + "/run", listen: try .tcp(host: "127.0.0.1", port: 0)
+        )
+        configuration.nsmDevice = device
+        try RuntimeLayout.prepare(configuration)
+        guard geteuid() == 0 else {
+            #expect(mode(device)?.hasPrefix("666 ") == true, "without roles the device is left alone")
+            return
+        }
+        #expect(mode(device) == "600 \(RoleUsers.defaultKeyService):0")
+        configuration.dev = true
+        chmod(device, 0o666)
+        try RuntimeLayout.prepare(configuration)
+        #expect(mode(device)?.hasPrefix("666 ") == true, "dev mode uses the simulated NSM and leaves devices alone")
+    }
+
     @Test func aRuntimeDirectoryTheRolesCannotReachIsRefusedWithTheReason() async throws {
         guard geteuid() == 0 else {
             // Without root no identity is switched, so every directory the supervisor can use

@@ -60,7 +60,18 @@ enum RuntimeLayout {
         if let source = configuration.operatorKeyPath, let copy = configuration.keyServiceOperatorKeyPath {
             try copyOperatorKey(from: source, to: copy, owner: roles.keyService, gid: roles.group)
         }
+        if !configuration.dev { try giveNSM(configuration.nsmDevice, to: roles.keyService) }
         try checkReachable(configuration, roles: roles)
+    }
+
+    /// The NSM device becomes key-service's alone (owner, mode 0600). A missing device is left
+    /// to key-service, which reports it when it opens the device.
+    private static func giveNSM(_ path: String, to uid: UInt32) throws(SupervisorError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        guard chown(path, uid, 0) == 0, chmod(path, 0o600) == 0 else {
+            throw .runtimeDirectory("cannot give the NSM device \(path) to key-service (uid \(uid)): \(String(cString: strerror(errno)))")
+        }
     }
 
     private static func makeDirectory(_ path: String) throws(SupervisorError) {
