@@ -60,7 +60,14 @@ let package = Package(
             ]
         ),
         .target(name: "OHTTP", dependencies: ["GatewayCore"] + crypto),
-        .target(name: "EnclaveIPC", dependencies: ["GatewayCore", log] + nio),
+        .target(
+            name: "EnclaveIPC",
+            dependencies: [
+                "GatewayCore", log,
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ] + nio
+        ),
         .target(
             name: "Providers",
             dependencies: [
@@ -92,12 +99,16 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "WorkerKit",
-            dependencies: ["GatewayCore", "InferenceAPI", "Providers", "EnclaveIPC", "OHTTP", hummingbird, log]
+            dependencies: [
+                "GatewayCore", "InferenceAPI", "Providers", "EnclaveIPC", "OHTTP", hummingbird, log,
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
         .target(
             name: "TLSFrontKit",
             dependencies: [
                 "GatewayCore", "EnclaveIPC", "InferenceAPI", hummingbird, log,
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -106,11 +117,20 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ] + crypto + nio
         ),
-        .target(name: "SupervisorKit", dependencies: ["EnclaveIPC", log] + nio),
+        .target(
+            name: "SupervisorKit",
+            dependencies: [
+                "EnclaveIPC", "GatewayCore", "CProcess", log, .product(name: "Prometheus", package: "swift-prometheus"),
+            ] + nio
+        ),
+        // fork/exec with a new identity, and prctl: what must happen between fork and exec, or
+        // through C's variadic prctl, which Swift cannot call.
+        .target(name: "CProcess"),
         .target(
             name: "HostProxyKit",
             dependencies: [
-                "EnclaveIPC", "CSystemd", log,
+                "EnclaveIPC", "GatewayCore", "CSystemd", log,
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio
@@ -120,10 +140,13 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "Supervisor", dependencies: ["SupervisorKit", "EnclaveIPC", cli, log]),
-        .executableTarget(name: "KeyService", dependencies: ["KeyServiceKit", "EnclaveIPC", "Attestation", cli, log]),
+        .executableTarget(name: "KeyService", dependencies: ["KeyServiceKit", "EnclaveIPC", "Attestation", "CProcess", cli, log]),
         .executableTarget(name: "TLSFront", dependencies: ["TLSFrontKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", "Providers", cli, log]),
-        .executableTarget(name: "HostProxy", dependencies: ["HostProxyKit", "EnclaveIPC", cli, log]),
+        .executableTarget(
+            name: "HostProxy",
+            dependencies: ["HostProxyKit", "EnclaveIPC", cli, log, .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
         .executableTarget(
             name: "GatewayCtl",
@@ -133,7 +156,11 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], exclude: ["Differential"]),
+        .testTarget(
+            name: "GatewayCoreTests",
+            dependencies: ["GatewayCore", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Differential"]
+        ),
         .testTarget(
             name: "AttestationTests",
             dependencies: [
@@ -155,7 +182,11 @@ let package = Package(
             ] + nio
         ),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
-        .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"], exclude: ["Children"]),
+        .testTarget(
+            name: "SupervisorKitTests",
+            dependencies: ["SupervisorKit", "GatewayCore", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Children"]
+        ),
         .testTarget(
             name: "HostProxyKitTests",
             dependencies: ["HostProxyKit", .product(name: "NIOEmbedded", package: "swift-nio")]

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Crypto
 import EnclaveIPC
+import Foundation
 import HostProxyKit
 import Logging
 
@@ -34,6 +36,12 @@ struct Common: ParsableArguments {
     @Option(help: "Serve Prometheus /metrics here (host-local), e.g. tcp://127.0.0.1:9101.")
     var metrics: String?
 
+    @Option(
+        name: .customLong("enclave-metrics"),
+        help: "The supervisor's control listener (e.g. vsock://16:9000): /metrics then also carries the enclave's metrics."
+    )
+    var enclaveMetrics: String?
+
     @Option(help: "Close connections after this many seconds without traffic.")
     var idleTimeout: Int = 300
 
@@ -52,6 +60,12 @@ struct Common: ParsableArguments {
 
     func metricsEndpoint() throws -> Endpoint? {
         try metrics.map { try endpoint($0, flag: "metrics") }
+    }
+
+    func enclaveMetricsEndpoint() throws -> Endpoint? {
+        guard let enclaveMetrics else { return nil }
+        guard metrics != nil else { throw ValidationError("--enclave-metrics needs --metrics (where /metrics is served)") }
+        return try endpoint(enclaveMetrics, flag: "enclave-metrics")
     }
 }
 
@@ -78,7 +92,8 @@ struct Ingress: AsyncParsableCommand {
                 maxConnections: common.maxConnections,
                 limits: common.limits
             ),
-            metrics: try common.metricsEndpoint()
+            metrics: try common.metricsEndpoint(),
+            enclaveMetrics: try common.enclaveMetricsEndpoint()
         )
         try await serve(configuration, logLevel: common.logLevel)
     }
@@ -112,7 +127,8 @@ struct Egress: AsyncParsableCommand {
                 maxConnections: common.maxConnections,
                 limits: common.limits
             ),
-            metrics: try common.metricsEndpoint()
+            metrics: try common.metricsEndpoint(),
+            enclaveMetrics: try common.enclaveMetricsEndpoint()
         )
         try await serve(configuration, logLevel: common.logLevel)
     }
@@ -139,7 +155,8 @@ struct Bridge: AsyncParsableCommand {
                 maxConnections: common.maxConnections,
                 limits: common.limits
             ),
-            metrics: try common.metricsEndpoint()
+            metrics: try common.metricsEndpoint(),
+            enclaveMetrics: try common.enclaveMetricsEndpoint()
         )
         try await serve(configuration, logLevel: common.logLevel)
     }
@@ -163,7 +180,13 @@ struct Run: AsyncParsableCommand {
 
 struct Ctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Relay one command (status, rotate-workers, scale N, ...) to the supervisor's control channel."
+        abstract: "Relay one command (status, metrics, rotate-workers, scale N, ...) to the supervisor's control channel.",
+        discussion: """
+            The supervisor's host-facing listener runs status and metrics for anyone; rotate-workers, \
+            scale, restart, drain and shutdown only when signed by the operator key. With \
+            --operator-key-file, ctl reads the appliance's tee_id from status and sends the command \
+            signed over it and a fresh counter (the key stays on this host).
+            """
     )
 
     @Option(help: "The supervisor's control endpoint, e.g. vsock://16:9000.")
@@ -172,20 +195,49 @@ struct Ctl: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the reply.")
     var timeout: Int = 30
 
+    @Option(
+        name: .customLong("operator-key-file"),
+        help: ArgumentHelp("The operator's Ed25519 private key (PEM), to sign the command.", valueName: "pem-file")
+    )
+    var operatorKeyFile: String?
+
+    @Option(help: "The signed command's counter; must exceed every counter the appliance accepted (default: milliseconds since 1970).")
+    var counter: UInt64?
+
     @Argument(help: "The command and its arguments.")
     var command: [String]
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("name a command, e.g. status") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if counter != nil, operatorKeyFile == nil { throw ValidationError("--counter only applies to a signed command: pass --operator-key-file") }
     }
 
     func run() async throws {
-        let reply = try await ControlRelay.send(
-            command.joined(separator: " "), to: try endpoint(control, flag: "control"), timeout: .seconds(timeout))
+        let target = try endpoint(control, flag: "control")
+        let line = command.joined(separator: " ")
+        let reply: String
+        if let operatorKeyFile {
+            let key = try loadKey(operatorKeyFile)
+            let counter = counter ?? UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+            reply = try await ControlRelay.sendSigned(line, to: target, key: key, counter: counter, timeout: .seconds(timeout))
+        } else {
+            reply = try await ControlRelay.send(line, to: target, timeout: .seconds(timeout))
+        }
         print(reply)
         // The supervisor answers `ok …` or `error <reason>`; scripts need the refusal as a status.
         if reply.hasPrefix("error") { throw ExitCode(1) }
+    }
+
+    private func loadKey(_ path: String) throws -> Curve25519.Signing.PrivateKey {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--operator-key-file \(path): cannot read the file")
+        }
+        do {
+            return try Curve25519.Signing.PrivateKey(pemRepresentation: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ValidationError("--operator-key-file \(path): not an Ed25519 private key in PEM (\(error))")
+        }
     }
 }
 

@@ -60,6 +60,9 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 above).")
     var maximumBody: Int = 32 * 1024 * 1024
 
+    @Option(name: .customLong("metrics-socket"), help: "Serve this process's Prometheus metrics here for the supervisor (unix://…).")
+    var metricsSocket: String?
+
     func validate() throws {
         guard (0...10_000).contains(localTokenDelayMilliseconds) else {
             throw ValidationError("--local-token-delay-ms must be 0-10000, got \(localTokenDelayMilliseconds)")
@@ -77,7 +80,8 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        try await InferenceWorker(configuration: configuration).run()
+        let worker = InferenceWorker(configuration: configuration)
+        try await MetricsSocket.serving(at: metricsSocket) { try await worker.run() }
     }
 
     private func makeConfiguration() throws -> InferenceWorker.Configuration {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Attestation
+import CProcess
 import EnclaveIPC
+import GatewayCore
 import Foundation
 import KeyServiceKit
 import Logging
@@ -14,7 +16,8 @@ struct KeyServiceCommand: AsyncParsableCommand {
             Keys are generated at start and never leave this process: callers get public keys, \
             signatures over layouts built here, and attestation documents whose user_data is built \
             here. Peers are authorized by their Unix uid (SO_PEERCRED); by default only this \
-            process's own uid is allowed, with every role.
+            process's own uid is allowed, with every role. The process makes itself non-dumpable \
+            at start (no core dumps, no ptrace or /proc/PID/mem reads, even from its own uid).
             """
     )
 
@@ -45,7 +48,19 @@ struct KeyServiceCommand: AsyncParsableCommand {
     @Option(name: .customLong("rsa-backend"), help: "Library that holds the RSA key and signs: openssl (faster here) or boringssl.")
     var rsaBackend: String = SignerBackend.openSSL.rawValue
 
+    @Option(
+        name: .customLong("socket-mode"),
+        help: "Octal mode of the listening Unix socket; 660 lets the socket's group connect (the supervisor's role layout)."
+    )
+    var socketMode: String = "600"
+
+    @Option(name: .customLong("metrics-socket"), help: "Serve this process's Prometheus metrics here for the supervisor (unix://…).")
+    var metricsSocket: String?
+
     func validate() throws {
+        guard let mode = UInt16(socketMode, radix: 8), mode & ~0o770 == 0 else {
+            throw ValidationError("--socket-mode \(socketMode): expected an octal mode without bits for others, e.g. 600 or 660")
+        }
         guard SignerBackend(rawValue: rsaBackend) != nil else {
             throw ValidationError("--rsa-backend \(rsaBackend): expected openssl or boringssl")
         }
@@ -57,6 +72,11 @@ struct KeyServiceCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "key-service")
+        // Before any key exists: not dumpable means no core file, and no ptrace or
+        // /proc/<pid>/mem access even from a process of the same uid.
+        guard gw_set_not_dumpable() == 0 else {
+            throw ValidationError("prctl(PR_SET_DUMPABLE, 0) failed (errno \(errno)); refusing to hold keys in a dumpable process")
+        }
         let endpoint: Endpoint
         let policy: PeerPolicy
         let keys: KeyService
@@ -72,8 +92,12 @@ struct KeyServiceCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         logger.info("keys generated", metadata: ["tee_id": "\(keys.teeID)", "tee_enabled": "\(!dev)", "rsa-backend": "\(rsaBackend)"])
-        let server = try await KeyServiceServer(bindingTo: endpoint, handler: keys, policy: policy, logger: logger)
-        let task = Task { try await server.run() }
+        logger.info("peer policy", metadata: ["peers": "\(Self.describe(policy))"])
+        let server = try await KeyServiceServer(
+            bindingTo: endpoint, handler: keys, policy: policy,
+            configuration: .init(unixSocketMode: mode_t(UInt16(socketMode, radix: 8) ?? 0o600)), logger: logger
+        )
+        let task = Task { [metricsSocket] in try await MetricsSocket.serving(at: metricsSocket) { try await server.run() } }
         let signals = TerminationSignals { task.cancel() }
         defer { signals.cancel() }
         do {
@@ -125,6 +149,13 @@ struct KeyServiceCommand: AsyncParsableCommand {
             }
         }
         return PeerPolicy(classesByUID: classesByUID)
+    }
+
+    /// `uid 3802: tls-front; uid 3803: worker`, for the start-up log.
+    static func describe(_ policy: PeerPolicy) -> String {
+        policy.classesByUID.sorted { $0.key < $1.key }.map { uid, classes in
+            "uid \(uid): " + classes.map(\.commandLineName).sorted().joined(separator: ",")
+        }.joined(separator: "; ")
     }
 
     private static func read(_ path: String, what: String) throws -> Data {

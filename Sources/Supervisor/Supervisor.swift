@@ -58,18 +58,34 @@ struct SupervisorCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("control-listen"),
-        help: "Also accept control commands here, for host-proxy ctl (e.g. vsock://4294967295:9000 in the enclave)."
+        help: ArgumentHelp(
+            "Also accept control commands here, for host-proxy ctl (e.g. vsock://4294967295:9000 in the enclave): "
+                + "status and metrics for anyone, changes only signed by the --operator-key key."
+        )
     )
     var controlListen: String?
 
     @Option(
         name: .customLong("operator-key"),
-        help: "The operator's Ed25519 public key (PEM or base64), for key-service: enables POST /v1/keys injection."
+        help: "The operator's Ed25519 public key (PEM or base64): enables POST /v1/keys injection and signed host control commands."
     )
     var operatorKey: String?
 
     @Flag(name: .customLong("restart-key-service"), help: "Restart key-service when it dies (new keys, new tee_id) instead of stopping the appliance.")
     var restartKeyService = false
+
+    @Option(
+        name: .customLong("user"),
+        help: ArgumentHelp(
+            "As root: the uid (or user name) a role runs under, e.g. --user worker=3803 (repeatable; roles key-service, "
+                + "tls-front, worker, egress-bridge; defaults 3801-3804).",
+            valueName: "role=uid"
+        )
+    )
+    var users: [String] = []
+
+    @Option(name: .customLong("group"), help: "As root: the primary group (gid or name) of every child (default 3800).")
+    var group: String?
 
     func validate() throws {
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1-64, got \(workers)") }
@@ -110,7 +126,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             },
             operatorKeyPath: operatorKey.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         )
-        let supervisor = Supervisor(configuration: configuration, output: writeLine)
+        let supervisor = Supervisor(configuration: try withRoles(configuration), output: writeLine)
         let signals = TerminationSignals { supervisor.shutdown() }
         defer { signals.cancel() }
         let pointer = RuntimeDirectory.pointerFile()
@@ -132,6 +148,25 @@ struct SupervisorCommand: AsyncParsableCommand {
 }
 
 extension SupervisorCommand {
+    /// `--user` and `--group` applied to the default roles; only meaningful as root, where the
+    /// supervisor switches users (as anyone else it cannot, and says so at start).
+    func withRoles(_ configuration: SupervisorConfiguration) throws -> SupervisorConfiguration {
+        guard !users.isEmpty || group != nil else { return configuration }
+        guard var roles = configuration.roles else {
+            throw ValidationError("--user and --group need the supervisor to run as root (only root can switch users)")
+        }
+        do {
+            for entry in users { try roles.assign(entry) }
+            if let group { try roles.assignGroup(group) }
+            try roles.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var configuration = configuration
+        configuration.roles = roles
+        return configuration
+    }
+
     /// `--egress` and `--egress-listen` as the supervisor's bridge configuration; nil without `--egress`.
     func makeEgressBridge() throws -> SupervisorConfiguration.EgressBridge? {
         guard let egress else {
@@ -164,7 +199,7 @@ extension SupervisorCommand {
 
 struct Ctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Control a running appliance: status | rotate-workers | scale N | restart NAME | drain | shutdown."
+        abstract: "Control a running appliance: status | metrics | rotate-workers | scale N | restart NAME | drain | shutdown."
     )
 
     @Option(help: "The supervisor's control socket (default: the running dev appliance's, from the pointer file).")

@@ -31,22 +31,17 @@ public enum ReadinessProbe: Sendable, Hashable {
         }
     }
 
-    /// key-service's health (its `tee_id` among it), for the supervisor's log after a restart.
-    static func keyServiceHealth(_ endpoint: Endpoint, timeout: Duration = .seconds(2)) async throws -> KeyServiceHealth {
-        try await withKeyService(endpoint, timeout: timeout) { try await $0.health() }
-    }
-
-    /// One call on a short-lived client (its `run()` beside the call, cancelled after it).
-    private static func withKeyService<T: Sendable>(
-        _ endpoint: Endpoint, timeout: Duration, _ call: @escaping @Sendable (KeyServiceClient) async throws -> T
+    /// Runs `body` with a connected key-service client, for one call (readiness, `tee_id`).
+    static func withKeyService<T: Sendable>(
+        _ endpoint: Endpoint, timeout: Duration, _ body: @escaping @Sendable (KeyServiceClient) async throws -> T
     ) async throws -> T {
         let client = KeyServiceClient(endpoint: endpoint, configuration: .init(requestTimeout: timeout, connectTimeout: timeout))
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
-                try? await client.run()
+                try await client.run()
                 return nil
             }
-            group.addTask { try await call(client) }
+            group.addTask { try await body(client) }
             defer { group.cancelAll() }
             while let outcome = try await group.next() {
                 if let outcome { return outcome }

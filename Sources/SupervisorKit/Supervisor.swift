@@ -1,4 +1,5 @@
 import EnclaveIPC
+import GatewayCore
 import Foundation
 import Logging
 
@@ -46,9 +47,9 @@ public actor Supervisor {
     }
 
     public let configuration: SupervisorConfiguration
-    private let output: @Sendable (String) -> Void
+    let output: @Sendable (String) -> Void
     private let logger: Logger
-    private var children: [String: Managed] = [:]
+    var children: [String: Managed] = [:]
     /// The workers tls-front routes to, in start order.
     private var activeWorkers: [String] = []
     private var nextWorkerNumber = 1
@@ -56,6 +57,9 @@ public actor Supervisor {
     private var busy = false
     private var fatalReason: String?
     private var ready: ApplianceReady?
+    /// key-service's `tee_id`, read after each (re)start; signed host commands are bound to it.
+    private(set) var teeID: TEEID?
+    let metrics = SupervisorMetrics()
     private nonisolated let stopSignal: AsyncStream<Void>
     private nonisolated let stopContinuation: AsyncStream<Void>.Continuation
 
@@ -79,10 +83,12 @@ public actor Supervisor {
     /// the appliance was stopped because key-service died.
     public func run(onReady: @Sendable (ApplianceReady) async -> Void = { _ in }) async throws {
         try checkPrograms()
-        try RuntimeDirectory.create(configuration.runtimeDirectory)
+        try configuration.roles?.validate()
+        try RuntimeLayout.prepare(configuration)
+        output("[supervisor] " + isolationNotice)
         var controls = [try await SupervisorControlServer.bind(path: configuration.controlSocket)]
         if let hostControl = configuration.hostControl {
-            controls.append(try await SupervisorControlServer.bind(hostControl))
+            controls.append(try await SupervisorControlServer.bind(hostControl, gate: HostControlGate(operatorKey: try loadOperatorKey())))
         }
         try await withThrowingDiscardingTaskGroup { group in
             for control in controls {
@@ -163,14 +169,17 @@ public actor Supervisor {
         return "worker-\(nextWorkerNumber)"
     }
 
-    private func arguments(for name: String, role: Role) -> (String, [String]) {
+    func arguments(for name: String, role: Role) -> (String, [String]) {
         let keyService = "unix://" + configuration.keyServiceSocket
         let dev = configuration.dev ? ["--dev"] : []
         switch role {
         case .keyService:
             let devRoot = configuration.dev ? ["--dev-root-out", configuration.devRootPath] : []
-            let operatorKey = configuration.operatorKeyPath.map { ["--operator-key", $0] } ?? []
-            return (configuration.programs.keyService, ["--listen", keyService] + dev + devRoot + operatorKey)
+            let operatorKey = configuration.keyServiceOperatorKeyPath.map { ["--operator-key", $0] } ?? []
+            return (
+                configuration.programs.keyService,
+                ["--listen", keyService] + dev + devRoot + operatorKey + keyServicePeerArguments + metricsArguments(name, role)
+            )
         case .tlsFront:
             let workers = activeWorkers.map { "unix://" + configuration.workerSocket($0) }.joined(separator: ",")
             // A restart binds where the appliance already serves: with port 0 the first start's
@@ -182,14 +191,14 @@ public actor Supervisor {
                     "--listen", listen.description, "--key-service", keyService, "--workers", workers,
                     "--control", "unix://" + configuration.tlsFrontControlSocket,
                     "--certificate-out", configuration.certificatePath,
-                ] + configuration.tlsFrontArguments
+                ] + metricsArguments(name, role) + configuration.tlsFrontArguments
             )
         case .worker:
             let egress = configuration.egressBridge.map { ["--egress-proxy", $0.hostAndPort] } ?? []
             return (
                 configuration.programs.worker,
                 ["--listen", "unix://" + configuration.workerSocket(name), "--key-service", keyService] + dev + egress
-                    + configuration.workerArguments
+                    + metricsArguments(name, role) + configuration.workerArguments
             )
         case .egressBridge:
             guard let bridge = configuration.egressBridge else { preconditionFailure("egress bridge started without configuration") }
@@ -215,8 +224,7 @@ public actor Supervisor {
     /// Spawns `name` and waits until its readiness probe passes. On failure the process is
     /// gone (exited, or stopped here) and the entry stays, so a restart loop can try again.
     private func start(_ name: String, role: Role) async throws {
-        let (executable, arguments) = arguments(for: name, role: role)
-        let process = try ChildProcess(name: name, executable: executable, arguments: arguments, output: output)
+        let process = try ChildProcess(name: name, launch: launch(for: name, role: role), output: output)
         var managed = children[name] ?? Managed(role: role)
         managed.process = process
         managed.ready = false
@@ -250,6 +258,7 @@ public actor Supervisor {
         children[name]?.ready = true
         children[name]?.consecutiveFailures = 0
         output("[supervisor] \(name) ready")
+        if role == .keyService { await refreshTeeID() }
     }
 
     private func startWorkers(_ names: [String]) async throws {
@@ -287,6 +296,7 @@ public actor Supervisor {
             return
         }
         children[name]?.restarts += 1
+        metrics.restarted(managed.role)
         output("[supervisor] \(name) \(exit)")
         // Crash loops back off exponentially; the count resets once the child is ready again.
         var failures = managed.consecutiveFailures + 1
@@ -311,14 +321,16 @@ public actor Supervisor {
     /// A restarted key-service has new keys and a new `tee_id`. tls-front registers its
     /// certificate with it on its own once it answers again (see TLSFrontKit's
     /// `KeyServiceWatch`); the workers learned the old public key at start, so every one is
-    /// replaced, the way a rotation does it. The new `tee_id` is logged, and `/health` shows it.
+    /// replaced, the way a rotation does it. The new `tee_id` is logged (and from now on is the
+    /// one signed host control commands must name), and `/health` shows it.
     private func adoptRestartedKeyService() async {
         while busy { try? await Task.sleep(for: .milliseconds(50)) }
         busy = true
         defer { busy = false }
         do {
             let reply = try await replaceWorkers()
-            let teeID = (try? await ReadinessProbe.keyServiceHealth(try Endpoint.unix(path: configuration.keyServiceSocket)))?.teeID
+            // Signed host control commands name the tee_id: they must name the new one now.
+            await refreshTeeID()
             output("[supervisor] key-service restarted with new keys: tee_id \(teeID.map(\.description) ?? "unknown"); workers replaced (\(reply))")
         } catch {
             let message = "key-service restarted, but its workers could not be replaced: \(error)"
@@ -331,6 +343,17 @@ public actor Supervisor {
     func restartDelay(afterFailures failures: Int) -> Duration {
         let doubled = configuration.minimumRestartDelay * (1 << min(max(failures - 1, 0), 20))
         return min(doubled, configuration.maximumRestartDelay)
+    }
+
+    /// Reads key-service's `tee_id` (the supervisor's uid may call `health`).
+    private func refreshTeeID() async {
+        do {
+            let endpoint = try Endpoint.unix(path: configuration.keyServiceSocket)
+            teeID = try await ReadinessProbe.withKeyService(endpoint, timeout: .seconds(10)) { try await $0.health().teeID }
+        } catch {
+            teeID = nil
+            output("[supervisor] could not read key-service's tee_id, so signed host control commands are refused: \(error)")
+        }
     }
 
     // MARK: - tls-front control
@@ -347,6 +370,7 @@ public actor Supervisor {
     private func sendWorkerSet() async throws {
         let list = activeWorkers.map { "unix://" + configuration.workerSocket($0) }.joined(separator: ",")
         _ = try await tlsFrontCommand("workers " + list)
+        metrics.workersRouted.set(Double(activeWorkers.count))
     }
 
     private func tlsFrontStatus() async throws -> [String: String] {
@@ -389,6 +413,7 @@ public actor Supervisor {
         activeWorkers = replacements
         try await sendWorkerSet()
         for name in old { await stop(name) }
+        metrics.rotations.increment()
         return "rotated \(old.joined(separator: ",")) -> \(replacements.joined(separator: ","))"
     }
 
@@ -472,6 +497,7 @@ public actor Supervisor {
         var lines = [
             "appliance \(stopping ? "stopping" : (ready == nil ? "starting" : "running"))\(configuration.dev ? " (dev)" : "") "
                 + "runtime=\(configuration.runtimeDirectory)" + (ready.map { " listen=\($0.listen)" } ?? "")
+                + (teeID.map { " tee_id=\($0)" } ?? "")
         ]
         func rank(_ role: Role) -> Int {
             switch role {

@@ -86,6 +86,14 @@ public struct SupervisorConfiguration: Sendable {
     /// The operator's Ed25519 public key file, passed to key-service: without it key-service
     /// refuses every key injection.
     public var operatorKeyPath: String?
+    /// The uids the children run under; nil runs them as the supervisor's own user (roles not
+    /// enforced). The default enforces them exactly when the supervisor runs as root, which it
+    /// always does in the enclave: switching users needs root.
+    public var roles: RoleUsers?
+    /// The Nitro Secure Module device. Outside dev mode with roles enforced the supervisor gives
+    /// it to key-service's uid, mode 0600: key-service must open it, and no other role may ask
+    /// the NSM for an attestation document of its own making.
+    public var nsmDevice: String = "/dev/nsm"
 
     public init(
         programs: Programs,
@@ -102,7 +110,8 @@ public struct SupervisorConfiguration: Sendable {
         maximumRestartDelay: Duration = .seconds(10),
         egressBridge: EgressBridge? = nil,
         hostControl: Endpoint? = nil,
-        operatorKeyPath: String? = nil
+        operatorKeyPath: String? = nil,
+        roles: RoleUsers? = geteuid() == 0 ? RoleUsers() : nil
     ) {
         self.programs = programs
         self.runtimeDirectory = runtimeDirectory
@@ -119,16 +128,27 @@ public struct SupervisorConfiguration: Sendable {
         self.egressBridge = egressBridge
         self.hostControl = hostControl
         self.operatorKeyPath = operatorKeyPath
+        self.roles = roles
     }
 
-    public var keyServiceSocket: String { runtimeDirectory + "/key.sock" }
-    public var tlsFrontControlSocket: String { runtimeDirectory + "/tls-front.ctl" }
+    /// A role's private directory in the runtime directory (`RuntimeLayout` sets owner and mode).
+    func roleDirectory(_ role: Supervisor.Role) -> String {
+        switch role {
+        case .keyService: runtimeDirectory + "/key-service"
+        case .tlsFront: runtimeDirectory + "/tls-front"
+        case .worker: runtimeDirectory + "/workers"
+        case .egressBridge: runtimeDirectory + "/egress-bridge"
+        }
+    }
+
+    public var keyServiceSocket: String { roleDirectory(.keyService) + "/key.sock" }
+    public var tlsFrontControlSocket: String { roleDirectory(.tlsFront) + "/control.sock" }
     public var controlSocket: String { runtimeDirectory + "/supervisor.ctl" }
     public var certificatePath: String { runtimeDirectory + "/tls-cert.pem" }
     /// Dev mode only: the simulated NSM's root certificate, for `gatewayctl attest --dev-root`.
     public var devRootPath: String { runtimeDirectory + "/dev-root.pem" }
     /// The egress bridge's `/metrics`, which the supervisor's readiness probe reads: it answers
     /// only after every listener of the bridge is bound.
-    public var egressBridgeMetricsSocket: String { runtimeDirectory + "/egress-bridge.metrics.sock" }
-    func workerSocket(_ name: String) -> String { runtimeDirectory + "/\(name).sock" }
+    public var egressBridgeMetricsSocket: String { roleDirectory(.egressBridge) + "/metrics.sock" }
+    func workerSocket(_ name: String) -> String { roleDirectory(.worker) + "/\(name).sock" }
 }

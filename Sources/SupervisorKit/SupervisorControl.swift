@@ -10,25 +10,30 @@ import NIOCore
 // connection: the client writes one line and reads until the supervisor closes. The reply's
 // first line is `ok` or `error <reason>`; more lines may follow (`status` lists the children).
 //
-//   status | rotate-workers | scale N | restart NAME | drain | shutdown
+//   status | metrics | rotate-workers | scale N | restart NAME | drain | shutdown
+//
+// On the host listener only `status` and `metrics` run as plain lines; the others must arrive
+// as `signed COUNTER SIGNATURE COMMAND` (see `SignedControlCommand` and `HostControlGate`).
 
 /// Accepts control connections and runs each command on the supervisor.
 struct SupervisorControlServer: Sendable {
     static let maximumLineBytes = 4096
     let listener: Listener<NIOAsyncChannel<ByteBuffer, ByteBuffer>>
+    /// Set for the host-facing listener: only what the gate admits runs. Nil for the local socket.
+    let gate: HostControlGate?
 
     static func bind(path: String) async throws -> SupervisorControlServer {
-        try await bind(Endpoint.unix(path: path))
+        try await bind(Endpoint.unix(path: path), gate: nil)
     }
 
     /// Any endpoint: the host-facing listener is a vsock port that `host-proxy ctl` connects to.
-    static func bind(_ endpoint: Endpoint) async throws -> SupervisorControlServer {
+    static func bind(_ endpoint: Endpoint, gate: HostControlGate?) async throws -> SupervisorControlServer {
         let listener = try await endpoint.bind { channel in
             channel.eventLoop.makeCompletedFuture {
                 try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
         }
-        return SupervisorControlServer(listener: listener)
+        return SupervisorControlServer(listener: listener, gate: gate)
     }
 
     func serve(_ supervisor: Supervisor) async throws {
@@ -49,7 +54,18 @@ struct SupervisorControlServer: Sendable {
                 if line.readableBytesView.contains(0x0A) || line.readableBytes > Self.maximumLineBytes { break }
             }
             let command = String(buffer: line).split(separator: "\n").first.map(String.init) ?? ""
-            let reply = await Self.execute(command, on: supervisor)
+            let reply: String
+            if let gate {
+                switch gate.admit(command, teeID: await supervisor.teeID) {
+                case .run(let admitted):
+                    reply = await Self.execute(admitted, on: supervisor)
+                case .refused(let reason, let message):
+                    await supervisor.hostCommandRefused(reason)
+                    reply = "error refused: " + message
+                }
+            } else {
+                reply = await Self.execute(command, on: supervisor)
+            }
             try await outbound.write(ByteBuffer(string: reply + "\n"))
         }
     }
@@ -60,6 +76,8 @@ struct SupervisorControlServer: Sendable {
             switch (words.first, words.count) {
             case ("status", 1):
                 return "ok\n" + (await supervisor.status())
+            case ("metrics", 1):
+                return "ok\n" + (await supervisor.metricsExposition())
             case ("rotate-workers", 1):
                 return "ok " + (try await supervisor.rotateWorkers())
             case ("scale", 2):
@@ -73,7 +91,7 @@ struct SupervisorControlServer: Sendable {
                 supervisor.shutdown()
                 return "ok shutting down"
             default:
-                return "error unknown command '\(command)'; expected status, rotate-workers, scale N, restart NAME, drain or shutdown"
+                return "error unknown command '\(command)'; expected status, metrics, rotate-workers, scale N, restart NAME, drain or shutdown"
             }
         } catch {
             return "error \(error)"

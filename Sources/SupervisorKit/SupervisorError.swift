@@ -7,6 +7,8 @@ public enum SupervisorError: Error, Hashable, Sendable, CustomStringConvertible 
     case tlsFrontRefused(command: String, reply: String)
     case invalidCommand(String)
     case runtimeDirectory(String)
+    /// A setting that cannot work (a role as root, two roles sharing a uid, an unreachable path).
+    case invalidConfiguration(String)
     /// The appliance stopped on its own (start-up failed, or key-service died).
     case applianceStopped(String)
 
@@ -23,6 +25,8 @@ public enum SupervisorError: Error, Hashable, Sendable, CustomStringConvertible 
         case .tlsFrontRefused(let command, let reply):
             return "tls-front refused '\(command)': \(reply)"
         case .invalidCommand(let reason):
+            return reason
+        case .invalidConfiguration(let reason):
             return reason
         case .runtimeDirectory(let reason):
             return "runtime directory: \(reason)"

@@ -64,6 +64,9 @@ struct TLSFrontCommand: AsyncParsableCommand {
     @Option(name: .customLong("certificate-out"), help: "Also write the generated certificate (PEM) here, for curl --cacert in dev.")
     var certificateOutput: String?
 
+    @Option(name: .customLong("metrics-socket"), help: "Serve this process's Prometheus metrics here for the supervisor (unix://…).")
+    var metricsSocket: String?
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "tls-front")
@@ -95,7 +98,7 @@ struct TLSFrontCommand: AsyncParsableCommand {
         }
         let signals = TerminationSignals { front.shutdown() }
         defer { signals.cancel() }
-        try await front.run()
+        try await MetricsSocket.serving(at: metricsSocket) { try await front.run() }
         logger.info("tls-front stopped")
     }
 }

@@ -163,12 +163,16 @@ public final class TLSFront: Sendable {
             inFlight.withLock { $0 += 1 }
             defer { inFlight.withLock { $0 -= 1 } }
             var request = request
+            let started = ContinuousClock.now
+            let route = FrontMetrics.route(request.uri.path)
             if let response = await routes.response(to: &request) {
                 try await writer.write(response: response)
+                FrontMetrics.record(route: route, status: String(response.status.code), since: started)
                 return
             }
             let client = await clientAddress(of: channel)
             try await proxy.forward(request, clientAddress: client, writer: writer)
+            FrontMetrics.record(route: route, status: "forwarded", since: started)
         }
         let http = HTTP1Channel(
             responder: responder,

@@ -2,6 +2,7 @@ import GatewayCore
 import Hummingbird
 import InferenceAPI
 import Logging
+import Metrics
 import NIOCore
 
 /// The worker's HTTP routes (ARCHITECTURE §4, the rows served by a worker).
@@ -146,6 +147,13 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         let elapsed = ContinuousClock.now - started
+        // Known routes only as the label: a raw path is client input, unbounded and possibly content.
+        let route = methodsByPath[request.uri.path] != nil ? request.uri.path : "other"
+        let labels = [("route", route), ("status", String(response.status.code))]
+        Counter(label: "worker_requests_total", dimensions: labels).increment()
+        Metrics.Timer(label: "worker_response_head_seconds", dimensions: [("route", route)]).recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        )
         // tls-front and the supervisor poll /health every second; only real traffic is info.
         logger.log(
             level: request.uri.path == "/health" ? .debug : .info,

@@ -183,10 +183,13 @@ enum EgressFixtures {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// A fresh private directory under /tmp, removed by the caller.
+    /// A fresh directory under /tmp, removed by the caller. Mode 0755 (mkdtemp makes 0700): as
+    /// root the appliance's roles run under their own uids and must read files the test puts
+    /// here (a worker's `--upstream-ca-file`).
     static func temporaryDirectory(_ prefix: String) throws -> String {
         var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
+        chmod(created, 0o755)
         return String(cString: created)
     }
 }

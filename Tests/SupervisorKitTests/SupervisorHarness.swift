@@ -54,9 +54,14 @@ struct SupervisorHarness: Sendable {
         var template = Array("/tmp/sup-test-XXXXXX".utf8CString)
         let directory = String(cString: try #require(mkdtemp(&template)))
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        // As root the fakes run under the role uids (`RoleUsers`): they must reach the wrappers
+        // and the runtime directory below, and append to the shared events file.
+        chmod(directory, 0o755)
         let bin = directory + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         let events = directory + "/events"
+        FileManager.default.createFile(atPath: events, contents: nil, attributes: [.posixPermissions: 0o666])
+        chmod(events, 0o666)
         let script = try fakeChild()
         var exports = "export FAKE_EVENTS='\(events)'\n"
         for (key, value) in environment { exports += "export \(key)='\(value)'\n" }

@@ -128,17 +128,6 @@ struct SupervisorTests {
         }
     }
 
-    @Test func hostControlListenerTakesTheSameCommands() async throws {
-        let path = "/tmp/sup-host-\(getpid()).ctl"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await SupervisorHarness.run(workers: 1, configure: { $0.hostControl = try? Endpoint.unix(path: path) }) { harness, _ in
-            let viaHost = try await SupervisorControlClient.send("status", to: path, timeout: .seconds(30))
-            #expect(viaHost.contains("worker-1 pid="), "\(viaHost)")
-            #expect(try await SupervisorControlClient.send("scale 2", to: path, timeout: .seconds(30)) == "workers: worker-1,worker-2")
-            #expect(try await harness.control("status").contains("worker-2 pid="))
-        }
-    }
-
     @Test func rotationSwitchesTLSFrontBeforeStoppingOldWorkers() async throws {
         try await SupervisorHarness.run(workers: 2) { harness, _ in
             let keyServicePID = await harness.supervisor.pid(of: "key-service")

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 
@@ -150,13 +151,25 @@ public struct KeyServiceServer<Handler: KeyServiceHandler>: Sendable {
             try policy.authorize(peer, for: request.operation)
         } catch {
             logger.warning("key-service request refused", metadata: ["operation": "\(request.operation)", "reason": "\(error.message)"])
+            Self.count(request.operation, outcome: "refused_by_peer_policy")
             return .failure(error)
         }
         let response = await handler.response(to: request)
         if case .failure(let error) = response {
             logger.info("key-service request failed", metadata: ["operation": "\(request.operation)", "code": "\(error.code.rawValue)"])
+            Self.count(request.operation, outcome: error.code.rawValue)
+        } else {
+            Self.count(request.operation, outcome: "ok")
         }
         return response
+    }
+
+    /// `key_service_requests_total{operation, outcome}`: outcome is `ok`, an error code
+    /// (`unauthorized`, `replay`, …) or `refused_by_peer_policy`. Signatures are
+    /// `operation="signInference",outcome="ok"`. Recorded through swift-metrics, so nothing is
+    /// counted unless the process bootstrapped a backend (`MetricsSocket.bootstrap`).
+    static func count(_ operation: KeyServiceOperation, outcome: String) {
+        Counter(label: "key_service_requests_total", dimensions: [("operation", operation.rawValue), ("outcome", outcome)]).increment()
     }
 
     /// A response too large for one frame is replaced by an `internalError`, so the peer gets an

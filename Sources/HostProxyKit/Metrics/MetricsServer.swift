@@ -11,6 +11,7 @@ public final class MetricsServer: Sendable {
 
     private let listener: Listener<PendingHead>
     private let metrics: ProxyMetrics
+    private let enclave: Endpoint?
     private let logger: Logger
 
     private struct PendingHead: Sendable {
@@ -18,15 +19,19 @@ public final class MetricsServer: Sendable {
         let head: EventLoopFuture<Result<RequestHead, RequestHeadError>>
     }
 
-    private init(listener: Listener<PendingHead>, metrics: ProxyMetrics, logger: Logger) {
+    private init(listener: Listener<PendingHead>, metrics: ProxyMetrics, enclave: Endpoint?, logger: Logger) {
         self.listener = listener
         self.metrics = metrics
+        self.enclave = enclave
         self.logger = logger
     }
 
+    /// `enclave`: the supervisor's host control listener; each scrape then asks it for the
+    /// enclave's metrics (`metrics`, which the listener answers unsigned) and serves both.
     public static func bind(
         _ endpoint: Endpoint,
         metrics: ProxyMetrics,
+        enclave: Endpoint? = nil,
         logger: Logger = Logger(label: "host-proxy.metrics")
     ) async throws -> MetricsServer {
         let listener: Listener<PendingHead> = try await endpoint.bind { channel in
@@ -36,7 +41,7 @@ public final class MetricsServer: Sendable {
                 return PendingHead(channel: channel, head: reader.result.futureResult)
             }
         }
-        return MetricsServer(listener: listener, metrics: metrics, logger: logger)
+        return MetricsServer(listener: listener, metrics: metrics, enclave: enclave, logger: logger)
     }
 
     /// Serves until the calling task is cancelled or `close()` is called.
@@ -60,7 +65,8 @@ public final class MetricsServer: Sendable {
         let response: ByteBuffer
         switch try? await pending.head.get() {
         case .success(let head)?:
-            response = Self.response(to: head, metrics: metrics)
+            let enclaveText = head.target == "/metrics" && head.method == "GET" ? await enclaveMetrics() : nil
+            response = Self.response(to: head, metrics: metrics, enclave: enclaveText)
         case .failure(let error)?:
             logger.debug("bad metrics request", metadata: ["error": "\(error)"])
             response = Self.plain("400 Bad Request", "\(error)\n")
@@ -71,14 +77,38 @@ public final class MetricsServer: Sendable {
         try? await channel.close()
     }
 
-    static func response(to head: RequestHead, metrics: ProxyMetrics) -> ByteBuffer {
+    /// The enclave's exposition plus `host_proxy_enclave_metrics_up`, or nil without an enclave.
+    private func enclaveMetrics() async -> String? {
+        guard let enclave else { return nil }
+        let up = "# HELP host_proxy_enclave_metrics_up Whether the enclave's supervisor answered metrics\n"
+            + "# TYPE host_proxy_enclave_metrics_up gauge\nhost_proxy_enclave_metrics_up "
+        do {
+            let reply = try await ControlRelay.send("metrics", to: enclave, timeout: .seconds(5))
+            guard reply.hasPrefix("ok\n") else {
+                logger.warning("enclave metrics refused", metadata: ["reply": "\(reply.prefix(200))"])
+                return up + "0\n"
+            }
+            return up + "1\n" + reply.dropFirst(3)
+        } catch {
+            logger.warning("enclave metrics unavailable", metadata: ["error": "\(error)"])
+            return up + "0\n"
+        }
+    }
+
+    static func response(to head: RequestHead, metrics: ProxyMetrics, enclave: String? = nil) -> ByteBuffer {
         guard head.method == "GET" || head.method == "HEAD" else {
             return plain("405 Method Not Allowed", "only GET is supported\n", extraHeaders: "Allow: GET, HEAD\r\n")
         }
         guard head.target == "/metrics" else {
             return plain("404 Not Found", "only /metrics is served here\n")
         }
-        let body = metrics.exposition()
+        var body = metrics.exposition()
+        if let enclave {
+            body = Array(
+                PrometheusMerge.merge([
+                    .init(process: nil, text: String(decoding: body, as: UTF8.self)), .init(process: nil, text: enclave),
+                ]).utf8)
+        }
         var buffer = ByteBuffer(
             string: "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
                 + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"

@@ -9,17 +9,22 @@ public struct HostProxyConfiguration: Sendable {
     public var bridge: ForwardingConfiguration?
     /// Where `/metrics` is served; nil serves no metrics.
     public var metrics: Endpoint?
+    /// The supervisor's host control listener (`vsock://16:9000`): `/metrics` then also carries
+    /// the enclave's metrics, fetched with its `metrics` command on every scrape.
+    public var enclaveMetrics: Endpoint?
 
     public init(
         ingress: ForwardingConfiguration? = nil,
         egress: EgressConfiguration? = nil,
         bridge: ForwardingConfiguration? = nil,
-        metrics: Endpoint? = nil
+        metrics: Endpoint? = nil,
+        enclaveMetrics: Endpoint? = nil
     ) {
         self.ingress = ingress
         self.egress = egress
         self.bridge = bridge
         self.metrics = metrics
+        self.enclaveMetrics = enclaveMetrics
     }
 
     /// Reads a JSON configuration file (see `ConfigurationFile` for the keys) and the allowlist
@@ -80,7 +85,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
 ///                    "maxConnections": 1024, "idleTimeoutSeconds": 300 },
 ///       "egress":  { "listen": "vsock://3:8001", "allowlist": "/etc/host-proxy/allowlist",
 ///                    "allowLoopback": false, "allowPrivate": false },
-///       "metrics": "tcp://127.0.0.1:9101"
+///       "metrics": "tcp://127.0.0.1:9101",
+///       "enclaveMetrics": "vsock://16:9000"
 ///     }
 ///
 /// `bridge` (`listen`, `upstream`) exists for running the enclave-side bridge from a file too.
@@ -159,9 +165,10 @@ struct ConfigurationFile: Decodable {
     var egress: Egress?
     var bridge: Bridge?
     var metrics: Endpoint?
+    var enclaveMetrics: Endpoint?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case ingress, egress, bridge, metrics
+        case ingress, egress, bridge, metrics, enclaveMetrics
     }
 
     init(from decoder: any Decoder) throws {
@@ -171,6 +178,7 @@ struct ConfigurationFile: Decodable {
         egress = try container.decodeIfPresent(Egress.self, forKey: .egress)
         bridge = try container.decodeIfPresent(Bridge.self, forKey: .bridge)
         metrics = try container.decodeIfPresent(Endpoint.self, forKey: .metrics)
+        enclaveMetrics = try container.decodeIfPresent(Endpoint.self, forKey: .enclaveMetrics)
     }
 
     func configuration(relativeTo configPath: String) throws(ConfigurationError) -> HostProxyConfiguration {
@@ -184,7 +192,7 @@ struct ConfigurationFile: Decodable {
             guard value > 0 else { throw .invalid(path: configPath, reason: "\(name) must be positive, got \(value)") }
             return value
         }
-        var result = HostProxyConfiguration(metrics: metrics)
+        var result = HostProxyConfiguration(metrics: metrics, enclaveMetrics: enclaveMetrics)
         if let ingress {
             result.ingress = ForwardingConfiguration(
                 listen: ingress.listen,

@@ -56,7 +56,8 @@ public struct HostProxyService: Sendable {
                 bound.bridge = server.endpoint
             }
             if let endpoint = configuration.metrics {
-                let server = try await MetricsServer.bind(endpoint, metrics: metrics, logger: logger)
+                let server = try await MetricsServer.bind(
+                    endpoint, metrics: metrics, enclave: configuration.enclaveMetrics, logger: logger)
                 servers.append(server)
                 bound.metrics = server.endpoint
             }

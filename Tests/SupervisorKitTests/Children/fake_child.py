@@ -3,7 +3,8 @@
 Usage: fake_child.py ROLE [the real program's arguments...]
 
 Each fake speaks exactly the contract the supervisor relies on, and nothing more:
-- key-service: the EnclaveIPC framing (u32 big-endian length + JSON) and answers `ready`;
+- key-service: the EnclaveIPC framing (u32 big-endian length + JSON) and answers `ready` and
+  `health` (tee_id 0x11…11);
 - inference-worker: `GET /health` → 200 over its Unix socket;
 - tls-front: the control protocol (`status`, `workers LIST`) on its control socket.
 Every start, control command and stop is appended to $FAKE_EVENTS as one line, so tests can
@@ -11,6 +12,7 @@ check the order things happened in. SIGTERM makes a fake record `stop` and exit 
 Behaviour switches (environment): FAKE_NEVER_READY=ROLE never becomes ready;
 FAKE_READY_DELAY=seconds before listening.
 """
+import base64
 import json
 import os
 import signal
@@ -96,6 +98,10 @@ def key_service(connection):
             message = json.loads(read_exact(connection, struct.unpack(">I", head)[0]))
             if message["type"] == "ready":
                 reply = {"id": message["id"], "type": "ready", "ready": True}
+            elif message["type"] == "health":
+                # A fixed tee_id (0x11…11), which the supervisor binds signed host commands to.
+                reply = {"id": message["id"], "type": "health", "teeID": base64.b64encode(bytes([0x11] * 32)).decode(),
+                         "teeEnabled": False, "providers": [], "uptimeSeconds": 1}
             else:
                 reply = {"id": message["id"], "type": "error", "code": "forbidden", "message": "fake"}
             body = json.dumps(reply).encode()

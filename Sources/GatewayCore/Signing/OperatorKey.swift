@@ -4,7 +4,8 @@ import _CryptoExtras
 import Foundation
 
 /// The operator's Ed25519 public key, the only key whose signature makes key-service accept
-/// provider secrets (ARCHITECTURE §5.3). It comes from the measured image configuration (a flag
+/// provider secrets (ARCHITECTURE §5.3) and the supervisor's host-facing control listener run a
+/// mutating command (`SignedControlCommand`). It comes from the measured image configuration (a flag
 /// or file baked into the EIF), never from the network, so changing it changes the PCRs.
 public struct OperatorKey: Sendable {
     public let publicKey: Curve25519.Signing.PublicKey
