@@ -115,8 +115,9 @@ struct KeyServiceCommand: AsyncParsableCommand {
         }
         let authority = try DevCertificateAuthority()
         if let devRootOutput {
-            // Atomic: after a key-service restart, a verifier may be reading the previous root.
-            try Data(try authority.rootPEM().utf8).write(to: URL(fileURLWithPath: devRootOutput), options: .atomic)
+            // Rewritten in place, not atomically: with roles enforced, key-service may write this
+            // file (the supervisor made it for key-service's uid) but not its directory.
+            try Data(try authority.rootPEM().utf8).write(to: URL(fileURLWithPath: devRootOutput))
         }
         let pcrs = try measurements.map { try Measurements(contentsOf: URL(fileURLWithPath: $0)) }
         let nsm = try pcrs.map { try SimulatedNSM(measurements: $0, authority: authority) } ?? SimulatedNSM(authority: authority)
