@@ -9,23 +9,32 @@ import GatewayCore
 /// then only the calls are hashed) and completions (`choices[0].text`), non-streamed or as the
 /// raw SSE text of a stream (deltas and tool-call fragments concatenated, `tee_*` from the last
 /// chunk that has them); Anthropic `type: "message"` with text blocks only, and Anthropic streams.
+/// With kind `.anthropicMessages` (a Claude model, routed natively) the answer is every content
+/// block, hashed by GatewayCore's `AnthropicProjection`, whole or rebuilt from the stream.
 struct SignedResponse {
     let signature: TEESignature
     let answer: CompletionAccumulator
     /// Which API's response this is; Anthropic requests are hashed in their translated chat form.
     enum Dialect: String {
         case chat, completions, anthropic
+        case anthropicNative = "native anthropic"
     }
 
     let dialect: Dialect
     let streamed: Bool
+    /// Native Anthropic answers: the content blocks the output hash covers.
+    private(set) var nativeContent: [JSONValue]?
 
-    var outputHash: Keccak256Digest { answer.outputHash }
+    var outputHash: Keccak256Digest { nativeContent.map { AnthropicProjection.outputHash(content: $0) } ?? answer.outputHash }
 
     init(json bytes: [UInt8], kind: RequestKind) throws(ResponseFileError) {
         let body = try Self.parse(bytes, chunk: nil)
         var answer = CompletionAccumulator()
-        if body["type"]?.stringValue == "message" {
+        if kind == .anthropicMessages {
+            guard let content = body["content"]?.arrayValue else { throw .shape("no content array: not an Anthropic message") }
+            nativeContent = content
+            dialect = .anthropicNative
+        } else if body["type"]?.stringValue == "message" {
             try Self.addAnthropicContent(body, to: &answer)
             dialect = .anthropic
         } else {
@@ -41,6 +50,8 @@ struct SignedResponse {
                     throw .shape("choices[0].text is missing: not a text completion (use --kind chat?)")
                 }
                 answer.add(.text(text))
+            case .anthropicMessages:
+                throw .shape("unreachable")
             }
             dialect = kind == .chat ? .chat : .completions
         }
@@ -53,10 +64,15 @@ struct SignedResponse {
         var answer = CompletionAccumulator()
         var signed: JSONValue?
         var anthropic = false
+        var assembler = kind == .anthropicMessages ? AnthropicStreamAssembler() : nil
         let events = ServerSentEvents.dataFields(of: bytes)
         for (index, data) in events.enumerated() where data != "[DONE]" {
             let chunk = try Self.parse(Array(data.utf8), chunk: index)
             if chunk["tee_signature"] != nil { signed = chunk }
+            if assembler != nil {
+                do { try assembler?.add(chunk) } catch { throw .shape("SSE event \(index): \(error)") }
+                continue
+            }
             if let type = chunk["type"]?.stringValue {
                 anthropic = true
                 try Self.addAnthropicEvent(type, chunk, index: index, to: &answer)
@@ -69,11 +85,14 @@ struct SignedResponse {
                 try Self.add(delta, to: &answer, field: "chunk \(index) choices[0].delta")
             case .completions:
                 if let text = choice["text"]?.stringValue { answer.add(.text(text)) }
+            case .anthropicMessages:
+                continue
             }
         }
         guard let signed else { throw .noSignedChunk(chunks: events.count) }
         self.answer = answer
-        dialect = anthropic ? .anthropic : kind == .chat ? .chat : .completions
+        nativeContent = assembler?.content
+        dialect = assembler != nil ? .anthropicNative : anthropic ? .anthropic : kind == .chat ? .chat : .completions
         streamed = true
         do { signature = try TEESignature(response: signed) } catch { throw .signature(error) }
     }

@@ -70,7 +70,7 @@ struct UpstreamBehaviourTests {
         let wire = [
             sse(
                 event: "message_start",
-                #"{"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":1}}}"#
+                #"{"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-6","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":1}}}"#
             ),
             sse(
                 event: "content_block_start",
@@ -88,14 +88,14 @@ struct UpstreamBehaviourTests {
         try await withUpstreamWorker([.sse(wire)]) { worker, mock in
             let key = try await worker.verifyingKey()
             let request =
-                #"{"model":"claude-sonnet-4-5","max_tokens":32,"temperature":0.3,"messages":[{"role":"user","content":"\#(Self.prompt)"}]}"#
+                #"{"model":"claude-sonnet-4-6","max_tokens":32,"temperature":0.3,"messages":[{"role":"user","content":"\#(Self.prompt)"}]}"#
             let reply = try await worker.client.send(.POST, "/v1/messages", body: .json(request))
             #expect(reply.status == 200)
             let body = try reply.json
             let text = try #require((body["content"] as? [[String: Any]])?.first?["text"] as? String)
             #expect(text == "Bonjour")
             let chatForm =
-                #"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"\#(Self.prompt)"}],"max_tokens":32,"temperature":0.3}"#
+                #"{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"\#(Self.prompt)"}],"max_tokens":32,"temperature":0.3}"#
             try SignedFields(body).check(request: chatForm, kind: .chat, output: OutputHash.text(text), key: key)
             let sent = try #require(mock.requests.first)
             #expect(sent.uri == "/v1/messages")

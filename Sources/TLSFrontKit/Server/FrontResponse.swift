@@ -17,7 +17,7 @@ enum FrontResponse {
     }
 
     static func error(_ error: APIError, path: String) -> Response {
-        let dialect: APIDialect = path.hasPrefix("/v1/messages") ? .anthropic : .openAI
+        let dialect = APIDialect(path: path)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
