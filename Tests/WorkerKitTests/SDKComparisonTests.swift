@@ -34,27 +34,31 @@ struct SDKComparisonTests {
     }
 
     /// Gemini: the gateway always streams (`:streamGenerateContent?alt=sse`, a URL difference, not
-    /// a body one) and always sends a `generationConfig`.
+    /// a body one).
     static let gemini: [Scenario] = {
         let m = "gemini-3-pro-preview"
-        let noConfig = ["generationConfig": "the gateway always sends generationConfig, empty when nothing is set; the SDK omits it"]
+        let system = ["systemInstruction": "google-genai puts role 'user' inside systemInstruction; the API ignores a role there, the gateway sends none"]
+        let tools = system.merging(["tools": "google-genai 3.6 writes the proto field name parameters_json_schema; the gateway writes its JSON name parametersJsonSchema (proto3 JSON parsers accept both)"]) { $1 }
         return [
-            Scenario(name: "system, multi-turn, sampling", gateway: body(m, chat, #""temperature":0.5,"top_p":0.9,"max_tokens":100,"stop":["END"],"seed":7,"presence_penalty":0.4,"frequency_penalty":0.2"#)),
-            Scenario(name: "tools auto", gateway: body(m, chat, #""tools":\#(fn),"tool_choice":"auto""#), known: noConfig),
-            Scenario(name: "tools forced", gateway: body(m, chat, #""tools":\#(fn),"tool_choice":{"type":"function","function":{"name":"get_weather"}}"#), known: noConfig),
-            Scenario(name: "tools none", gateway: body(m, chat, #""tools":\#(fn),"tool_choice":"none""#), known: noConfig),
-            Scenario(name: "tool results", gateway: body(m, toolTurns(id: "call_1__ts__c2lnLWJ5dGVz", result: #""{\"temp\":21}""#), #""tools":\#(fn)"#), known: noConfig),
-            Scenario(name: "structured output", gateway: body(m, chat, #""response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":\#(schema),"strict":true}}"#)),
-            Scenario(name: "image", gateway: body(m, image), known: noConfig),
-            Scenario(name: "streaming", gateway: body(m, chat, #""stream":true,"temperature":0.5"#)),
-            Scenario(name: "thinking", gateway: body(m, chat, #""reasoning_effort":"high""#)),
+            Scenario(name: "system, multi-turn, sampling", gateway: body(m, chat, #""temperature":0.5,"top_p":0.9,"max_tokens":100,"stop":["END"],"seed":7,"presence_penalty":0.4,"frequency_penalty":0.2"#), known: system),
+            Scenario(name: "tools auto", gateway: body(m, chat, #""tools":\#(fn),"tool_choice":"auto""#), known: tools),
+            Scenario(name: "tools forced", gateway: body(m, chat, #""tools":\#(fn),"tool_choice":{"type":"function","function":{"name":"get_weather"}}"#), known: tools),
+            Scenario(name: "tools none", gateway: body(m, chat, #""tools":\#(fn),"tool_choice":"none""#), known: tools),
+            Scenario(name: "tool results", gateway: body(m, toolTurns(id: "call_1__ts__c2lnLWJ5dGVz", result: #""{\"temp\":21}""#), #""tools":\#(fn)"#), known: tools),
+            Scenario(name: "structured output", gateway: body(m, chat, #""response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":\#(schema),"strict":true}}"#), known: system),
+            Scenario(name: "image", gateway: body(m, image), known: [
+                "contents": "google-genai writes inlineData.mime_type (proto name), the gateway mimeType (JSON name); both are accepted"]),
+            Scenario(name: "streaming", gateway: body(m, chat, #""stream":true,"temperature":0.5"#), known: system),
+            Scenario(name: "thinking", gateway: body(m, chat, #""reasoning_effort":"high""#), known: system.merging([
+                "generationConfig": "google-genai writes thinkingConfig.thinking_level (proto name), the gateway thinkingLevel (JSON name); same value HIGH"]) { $1 }),
         ]
     }()
 
     /// Anthropic through the chat surface (translated); the gateway always streams upstream.
     static let anthropic: [Scenario] = {
         let m = "claude-haiku-4-5"
-        let stream = ["stream": "the gateway always streams upstream and renders non-streamed answers from the events"]
+        let messages = ["messages": "a string content is sent as one text block (so consecutive same-role turns can merge); Anthropic treats both alike"]
+        let stream = messages.merging(["stream": "the gateway always streams upstream and renders non-streamed answers from the events"]) { $1 }
         return [
             Scenario(name: "system, multi-turn, sampling", gateway: body(m, chat, #""temperature":0.5,"max_tokens":100,"stop":["END"]"#), known: stream),
             Scenario(name: "tools auto", gateway: body(m, chat, #""max_tokens":100,"tools":\#(fn),"tool_choice":"auto""#), known: stream),
@@ -62,8 +66,8 @@ struct SDKComparisonTests {
             Scenario(name: "tools none", gateway: body(m, chat, #""max_tokens":100,"tools":\#(fn),"tool_choice":"none""#), known: stream),
             Scenario(name: "tool results", gateway: body(m, toolTurns(id: "toolu_1", result: #""21C""#), #""max_tokens":100,"tools":\#(fn)"#), known: stream),
             Scenario(name: "structured output", gateway: body(m, chat, #""max_tokens":100,"response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":\#(schema),"strict":true}}"#), known: stream),
-            Scenario(name: "image", gateway: body(m, image, #""max_tokens":100"#), known: stream),
-            Scenario(name: "streaming", gateway: body(m, chat, #""max_tokens":100,"temperature":0.5,"stream":true"#)),
+            Scenario(name: "image", gateway: body(m, image, #""max_tokens":100"#), known: ["stream": stream["stream"]!]),
+            Scenario(name: "streaming", gateway: body(m, chat, #""max_tokens":100,"temperature":0.5,"stream":true"#), known: messages),
             Scenario(name: "thinking", gateway: body(m, chat, #""reasoning_effort":"high""#), known: stream),
         ]
     }()
@@ -106,7 +110,9 @@ struct SDKComparisonTests {
             + Array(repeating: .sse(OpenAIWire.hello), count: Self.openAI.count)
         try await withUpstreamWorker(placeholders + answers) { worker, mock in
             let result = try await runPython(script("sdk_requests.py"), [mock.baseURL])
-            try #require(result.status == 0 && mock.requests.count == all.count, "sdk_requests.py: \(result.stdout) \(result.stderr)")
+            try #require(
+                result.status == 0 && mock.requests.count == all.count,
+                "sdk_requests.py: \(result.stdout) \(result.stderr) recorded: \(mock.requests.map { "\($0.method) \($0.uri)" })")
             for scenario in all {
                 let reply = try await worker.client.send(.POST, "/v1/chat/completions", body: .json(scenario.gateway))
                 #expect(reply.status == 200, "\(scenario.name): \(reply.text)")
@@ -134,14 +140,21 @@ struct SDKComparisonTests {
         String(uri.split(separator: "?")[0]).replacingOccurrences(of: ":generateContent", with: ":streamGenerateContent")
     }
 
-    /// Top-level keys where the two bodies differ (recursing would only re-name the same key).
+    /// Top-level keys whose values differ, ignoring key order (JSON objects are unordered).
     private func compare(_ a: JSONValue, _ b: JSONValue, at path: String, into differences: inout Set<String>) {
         guard case .object(let left) = a, case .object(let right) = b else {
-            if a != b { differences.insert(path) }
+            if !same(a, b) { differences.insert(path) }
             return
         }
-        for key in Set(left.keys).union(right.keys) where left[key] != right[key] {
-            differences.insert(path.isEmpty ? key : "\(path).\(key)")
+        for key in Set(left.keys).union(right.keys) {
+            guard let l = left[key], let r = right[key], same(l, r) else {
+                differences.insert(path.isEmpty ? key : "\(path).\(key)")
+                continue
+            }
         }
+    }
+
+    private func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        JSONWriter.serialize(a, style: .canonical) == JSONWriter.serialize(b, style: .canonical)
     }
 }

@@ -40,8 +40,9 @@ struct SDKFidelityTests {
             #expect(try sent[0].json["thinking"] == ["type": "enabled", "budget_tokens": 1024])
             #expect(sent[0].header("anthropic-version") != nil && sent[0].header("x-api-key") == "sk-test")
             // The multi-turn request carries the thinking block back, signature intact.
-            let replayed = try sent[3].json["messages"]?.arrayValue?[1]["content"]?.arrayValue?.first
-            #expect(replayed == ["type": "thinking", "thinking": .string(ClaudeWire.thinking), "signature": .string(ClaudeWire.signature)])
+            let replayed = try #require(try sent[3].json["messages"]?.arrayValue?[1]["content"]?.arrayValue?.first)
+            let thinking: JSONValue = ["type": "thinking", "thinking": .string(ClaudeWire.thinking), "signature": .string(ClaudeWire.signature)]
+            #expect(JSONWriter.serialize(replayed, style: .canonical) == JSONWriter.serialize(thinking, style: .canonical))
             #expect(try sent[3].json["messages"]?.arrayValue?[2]["content"]?.arrayValue?.first?["is_error"] == false)
             #expect(try sent[4].json["system"]?.arrayValue?.first?["cache_control"] == ["type": "ephemeral"])
             #expect(sent[5].uri == "/v1/messages/count_tokens")

@@ -12,7 +12,7 @@ import sys
 import traceback
 
 import anthropic
-import httpx
+import httpx2 as httpx
 import openai
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "ApplianceTests", "Clients"))

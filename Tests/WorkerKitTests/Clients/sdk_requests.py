@@ -45,10 +45,12 @@ history = [
 
 
 def g(contents, **config):
+    config.setdefault("system_instruction", "Be brief.")
     return lambda: gemini.models.generate_content(model=G, contents=contents, config=types.GenerateContentConfig(**config))
 
 
 def g_stream(contents, **config):
+    config.setdefault("system_instruction", "Be brief.")
     return lambda: gemini.models.generate_content_stream(model=G, contents=contents, config=types.GenerateContentConfig(**config))
 
 
@@ -68,7 +70,8 @@ GEMINI = [
     g(tool_turns, tools=[weather], tool_config=types.ToolConfig(function_calling_config=types.FunctionCallingConfig(mode="AUTO"))),
     g(history, response_mime_type="application/json", response_json_schema=SCHEMA),
     g([types.Content(role="user", parts=[types.Part(text="What is this?"),
-                                         types.Part(inline_data=types.Blob(mime_type="image/png", data=PNG))])]),
+                                         types.Part(inline_data=types.Blob(mime_type="image/png", data=PNG))])],
+      system_instruction=None),
     g_stream(history, temperature=0.5),
     g(history, thinking_config=types.ThinkingConfig(thinking_level="high")),
 ]
@@ -81,23 +84,24 @@ turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "He
          {"role": "user", "content": "Weather in Paris?"}]
 tool = {"name": "get_weather", "description": "Weather", "input_schema": WEATHER_SCHEMA}
 ANTHROPIC = [
-    lambda: claude.messages.create(model=C, max_tokens=100, system="Be brief.", temperature=0.5, stop_sequences=["END"],
-                                   messages=turns),
-    lambda: claude.messages.create(model=C, max_tokens=100, messages=turns, tools=[tool], tool_choice={"type": "auto"}),
-    lambda: claude.messages.create(model=C, max_tokens=100, messages=turns, tools=[tool],
+    # anthropic 2.17 has no sampling parameters in its signature; a client sets them through extra_body.
+    lambda: claude.messages.create(model=C, max_tokens=100, system="Be brief.", stop_sequences=["END"],
+                                   messages=turns, extra_body={"temperature": 0.5}),
+    lambda: claude.messages.create(model=C, max_tokens=100, system="Be brief.", messages=turns, tools=[tool], tool_choice={"type": "auto"}),
+    lambda: claude.messages.create(model=C, max_tokens=100, system="Be brief.", messages=turns, tools=[tool],
                                    tool_choice={"type": "tool", "name": "get_weather"}),
-    lambda: claude.messages.create(model=C, max_tokens=100, messages=turns, tools=[tool], tool_choice={"type": "none"}),
-    lambda: claude.messages.create(model=C, max_tokens=100, tools=[tool], tool_choice={"type": "auto"}, messages=turns + [
+    lambda: claude.messages.create(model=C, max_tokens=100, system="Be brief.", messages=turns, tools=[tool], tool_choice={"type": "none"}),
+    lambda: claude.messages.create(model=C, max_tokens=100, system="Be brief.", tools=[tool], tool_choice={"type": "auto"}, messages=turns + [
         {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}]},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "21C"}]}]),
-    lambda: claude.messages.create(model=C, max_tokens=100, messages=turns, tools=[
+    lambda: claude.messages.create(model=C, max_tokens=100, system="Be brief.", messages=turns, tools=[
         {"name": "answer", "description": "Respond with your answer as this tool's input.", "input_schema": SCHEMA}],
         tool_choice={"type": "tool", "name": "answer"}),
     lambda: claude.messages.create(model=C, max_tokens=100, messages=[{"role": "user", "content": [
         {"type": "text", "text": "What is this?"},
         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]}]),
-    lambda: claude.messages.create(model=C, max_tokens=100, messages=turns, temperature=0.5, stream=True),
-    lambda: claude.messages.create(model=C, max_tokens=20480, messages=turns, thinking={"type": "enabled", "budget_tokens": 16384}),
+    lambda: claude.messages.create(model=C, max_tokens=100, system="Be brief.", messages=turns, stream=True, extra_body={"temperature": 0.5}),
+    lambda: claude.messages.create(model=C, max_tokens=20480, system="Be brief.", messages=turns, thinking={"type": "enabled", "budget_tokens": 16384}),
 ]
 
 # --- OpenAI (openai SDK, Chat Completions) --------------------------------------------------
