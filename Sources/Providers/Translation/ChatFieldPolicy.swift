@@ -53,9 +53,11 @@ public enum ChatFieldPolicy {
             switch field {
             case "max_tokens", "max_completion_tokens":
                 return .translate("max_completion_tokens for OpenAI, max_tokens for other OpenAI-compatible servers")
+            case "audio": return .refuse("audio output is not relayed or signed (text only)")
             default:
                 // The provider's own behaviour decides unknown fields: OpenAI rejects what it
                 // does not know with a 400 that names it, compatible servers may accept extras.
+                // `modalities` is forwarded when it asks for text only (checked in `check`).
                 return .forward
             }
         case .anthropic: return anthropic[field] ?? .refuse("Anthropic's Messages API has no such parameter")
@@ -162,7 +164,17 @@ public enum ChatFieldPolicy {
                 throw .unsupportedField(
                     field: "reasoning_effort", reason: "'reasoning_effort' '\(effort)' is not available for \(route.apiName)")
             }
-        case .openAICompatible, .local:
+        case .openAICompatible:
+            // Audio output would arrive as deltas the gateway neither relays nor signs: refuse it
+            // rather than answer with the text part alone.
+            if request["audio"].isPresent {
+                throw .unsupportedField(field: "audio", reason: "'audio' output is not supported: the gateway returns and signs text")
+            }
+            if let modalities = request["modalities"]?.arrayValue, modalities.contains(where: { $0 != "text" }) {
+                throw .unsupportedField(
+                    field: "modalities", reason: "'modalities' other than [\"text\"] are not supported: the gateway returns and signs text")
+            }
+        case .local:
             break
         }
     }
