@@ -179,7 +179,8 @@ let package = Package(
             dependencies: [
                 "WorkerKit", "KeyServiceKit", "EnclaveIPC", "Attestation", "Providers", "GatewayCore", "OHTTP", "UpstreamMock", log,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ] + nio
+            ] + nio,
+            exclude: ["Clients"]  // the official-SDK scripts the fidelity tests run
         ),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
         .testTarget(

@@ -10,6 +10,9 @@ import GatewayCore
 /// raw SSE text of a stream (deltas and tool-call fragments concatenated, `tee_*` from the last
 /// chunk that has them); Anthropic `type: "message"` with text blocks only, and Anthropic streams.
 ///
+/// With kind `.anthropicMessages` (a Claude model, routed natively) the answer is every content
+/// block, hashed by GatewayCore's `AnthropicProjection`, whole or rebuilt from the stream.
+///
 /// Used by gatewayctl `verify` on saved files and by `ObliviousClient` on decrypted answers.
 public struct SignedResponse: Sendable {
     public let signature: TEESignature
@@ -17,17 +20,24 @@ public struct SignedResponse: Sendable {
     /// Which API's response this is; Anthropic requests are hashed in their translated chat form.
     public enum Dialect: String, Sendable {
         case chat, completions, anthropic
+        case anthropicNative = "native anthropic"
     }
 
     public let dialect: Dialect
     public let streamed: Bool
+    /// Native Anthropic answers: the content blocks the output hash covers.
+    public private(set) var nativeContent: [JSONValue]?
 
-    public var outputHash: Keccak256Digest { answer.outputHash }
+    public var outputHash: Keccak256Digest { nativeContent.map { AnthropicProjection.outputHash(content: $0) } ?? answer.outputHash }
 
     public init(json bytes: [UInt8], kind: RequestKind) throws(ResponseFileError) {
         let body = try Self.parse(bytes, chunk: nil)
         var answer = CompletionAccumulator()
-        if body["type"]?.stringValue == "message" {
+        if kind == .anthropicMessages {
+            guard let content = body["content"]?.arrayValue else { throw .shape("no content array: not an Anthropic message") }
+            nativeContent = content
+            dialect = .anthropicNative
+        } else if body["type"]?.stringValue == "message" {
             try Self.addAnthropicContent(body, to: &answer)
             dialect = .anthropic
         } else {
@@ -43,6 +53,8 @@ public struct SignedResponse: Sendable {
                     throw .shape("choices[0].text is missing: not a text completion (use --kind chat?)")
                 }
                 answer.add(.text(text))
+            case .anthropicMessages:
+                throw .shape("unreachable")
             }
             dialect = kind == .chat ? .chat : .completions
         }
@@ -55,6 +67,7 @@ public struct SignedResponse: Sendable {
         var answer = CompletionAccumulator()
         var signed: JSONValue?
         var anthropic = false
+        var assembler = kind == .anthropicMessages ? AnthropicStreamAssembler() : nil
         var parser = SSEParser()
         var events: [String]
         do { events = try parser.feed(bytes).map(\.data) } catch { throw .shape(error.description) }
@@ -62,6 +75,10 @@ public struct SignedResponse: Sendable {
         for (index, data) in events.enumerated() where data != "[DONE]" {
             let chunk = try Self.parse(Array(data.utf8), chunk: index)
             if chunk["tee_signature"] != nil { signed = chunk }
+            if assembler != nil {
+                do { try assembler?.add(chunk) } catch { throw .shape("SSE event \(index): \(error)") }
+                continue
+            }
             if let type = chunk["type"]?.stringValue {
                 anthropic = true
                 try Self.addAnthropicEvent(type, chunk, index: index, to: &answer)
@@ -74,11 +91,14 @@ public struct SignedResponse: Sendable {
                 try Self.add(delta, to: &answer, field: "chunk \(index) choices[0].delta")
             case .completions:
                 if let text = choice["text"]?.stringValue { answer.add(.text(text)) }
+            case .anthropicMessages:
+                continue
             }
         }
         guard let signed else { throw .noSignedChunk(chunks: events.count) }
         self.answer = answer
-        dialect = anthropic ? .anthropic : kind == .chat ? .chat : .completions
+        nativeContent = assembler?.content
+        dialect = assembler != nil ? .anthropicNative : anthropic ? .anthropic : kind == .chat ? .chat : .completions
         streamed = true
         do { signature = try TEESignature(response: signed) } catch { throw .signature(error) }
     }
@@ -193,6 +213,7 @@ extension SignedResponse {
     }
 
     private var answerDescription: String {
+        if let content = nativeContent { return "\(content.count) content block\(content.count == 1 ? "" : "s")" }
         let calls = answer.toolCalls.count
         return calls > 0 ? "\(calls) tool call\(calls == 1 ? "" : "s")" : "\(answer.text.utf8.count)-byte answer text"
     }

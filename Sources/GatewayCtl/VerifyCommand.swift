@@ -24,8 +24,11 @@ struct VerifyCommand: AsyncParsableCommand {
             deltas, and tool calls from their input_json_delta fragments, which carry the signed \
             arguments text verbatim). A non-streamed Anthropic message verifies only without \
             tool_use blocks: their `input` is re-parsed JSON, not the arguments text that was \
-            signed. --request is not supported for Anthropic responses (the gateway hashes the \
-            chat form it translates the request into).
+            signed. --request is not supported for translated Anthropic responses (the gateway \
+            hashes the chat form it translates the request into). --kind anthropic is for \
+            /v1/messages answers from Claude models, which the gateway passes through natively: \
+            the output hash covers every content block (thinking, text, tool calls) and \
+            --request checks the native Anthropic projection (docs/wire-contracts.md).
 
             Exit status: 0 when every check passed, 1 when a check failed, 2 when an input is \
             unusable (unreadable file, malformed JSON, missing tee_* fields, unsupported shape).
@@ -33,12 +36,13 @@ struct VerifyCommand: AsyncParsableCommand {
     )
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
-        case chat, completions
+        case chat, completions, anthropic
 
         var requestKind: RequestKind {
             switch self {
             case .chat: .chat
             case .completions: .completions
+            case .anthropic: .anthropicMessages
             }
         }
     }
@@ -55,7 +59,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The signing public key (PEM), e.g. saved from /signing-key after `attest`.", valueName: "file"))
     var pem: String?
 
-    @Option(help: "The endpoint the request went to: chat (/v1/chat/completions) or completions (/v1/completions).")
+    @Option(help: "The endpoint the request went to: chat (/v1/chat/completions), completions (/v1/completions) or anthropic (/v1/messages to a Claude model).")
     var kind: Kind = .chat
 
     @Flag(help: "The response file is a raw SSE stream.")

@@ -24,10 +24,13 @@ public struct ProviderRouter: Sendable {
     public let anthropic: AnthropicProvider
     public let gemini: GeminiProvider
     public let local: LocalModel
+    /// `/v1/messages` for Claude models, passed through unchanged.
+    public let anthropicNative: AnthropicNative
 
     public init(http: UpstreamHTTPClient, local: LocalModel = LocalModel()) {
         openAICompatible = OpenAIChatProvider(http: http)
         anthropic = AnthropicProvider(http: http)
+        anthropicNative = AnthropicNative(http: http)
         gemini = GeminiProvider(http: http)
         self.local = local
     }
@@ -41,7 +44,14 @@ public struct ProviderRouter: Sendable {
         }
     }
 
+    /// Enforces ``ChatFieldPolicy`` (every field forwarded, translated or refused by name), then
+    /// hands the request to the route's adapter.
     public func complete(_ request: JSONObject, route: ModelRoute, apiKey: String?) -> AsyncThrowingStream<CompletionEvent, Error> {
-        provider(for: route).complete(request, route: route, apiKey: apiKey)
+        do throws(ProviderError) {
+            try ChatFieldPolicy.check(request, route: route)
+        } catch {
+            return .failing(error)
+        }
+        return provider(for: route).complete(request, route: route, apiKey: apiKey)
     }
 }

@@ -19,6 +19,8 @@ public enum ProviderError: Error, Equatable, CustomStringConvertible {
     case malformedUpstream(reason: String)
     /// The request asks for something this provider cannot do (checked before any network call).
     case unsupported(reason: String)
+    /// A request field this provider cannot carry (``ChatFieldPolicy``); `reason` names it.
+    case unsupportedField(field: String, reason: String)
     /// The caller went away (client disconnect); the upstream request was cancelled.
     case cancelled
 
@@ -35,7 +37,7 @@ public enum ProviderError: Error, Equatable, CustomStringConvertible {
         case .upstreamStatus(let code, _): Self.isClientFault(code) ? 400 : 502
         case .upstreamError, .unreachable, .malformedUpstream: 502
         case .timeout: 504
-        case .unsupported: 400
+        case .unsupported, .unsupportedField: 400
         case .cancelled: 499
         }
     }
@@ -58,6 +60,7 @@ public enum ProviderError: Error, Equatable, CustomStringConvertible {
         case .timeout: "the upstream provider did not answer in time"
         case .malformedUpstream(let reason): "upstream provider sent an invalid response: \(reason)"
         case .unsupported(let reason): reason
+        case .unsupportedField(_, let reason): reason
         case .cancelled: "the request was cancelled"
         }
     }

@@ -16,18 +16,20 @@ struct InferenceEndpoint: Sendable {
     let streamKeepAlive: Duration
     let logger: Logger
 
-    func respond(route: InferenceRequest.Route, body: [UInt8]) async -> WorkerReply {
-        let dialect: APIDialect = route == .messages ? .anthropic : .openAI
+    /// One signed inference request: `route` is the path's route, `headers` the client's (only
+    /// Anthropic's versioning headers are used, on the native path). Callable from any transport
+    /// that has the method, path, headers and body (HTTP, an OHTTP-decapsulated request).
+    func respond(route: InferenceRequest.Route, body: [UInt8], headers: [(String, String)] = []) async -> WorkerReply {
+        let dialect = route.dialect
+        if let native = nativeRoute(route, body: body) {
+            return await respondNatively(native.value, modelRoute: native.modelRoute, headers: headers)
+        }
         let request: InferenceRequest
         let modelRoute: ModelRoute
         let apiKey: String?
         do throws(APIError) {
             request = try Self.validate(route: route, body: body)
-            do {
-                modelRoute = try registry.route(for: request.model)
-            } catch {
-                throw .unknownModel(request.model, available: error.supported)
-            }
+            modelRoute = try lookUp(request.model)
             apiKey = try await self.apiKey(for: modelRoute)
         } catch {
             return .json(error, dialect)
@@ -45,10 +47,23 @@ struct InferenceEndpoint: Sendable {
         }
     }
 
-    /// `count_tokens` is unsigned: it returns an estimate, not an inference result.
-    func countTokens(body: [UInt8]) -> WorkerReply {
+    /// `count_tokens` is unsigned. For a Claude model it is Anthropic's own count (the request
+    /// as sent, model mapped); for other models the gateway's estimate, marked `"estimate": true`.
+    func countTokens(body: [UInt8], headers: [(String, String)] = []) async -> WorkerReply {
         do throws(APIError) {
             let value = try Self.parse(body)
+            if let native = nativeRoute(.messages, body: body) {
+                let request: NativeMessagesRequest
+                do { request = try NativeMessagesRequest(body: value, countingTokens: true) } catch { throw .invalidRequest(error) }
+                let apiKey = try await apiKey(for: native.modelRoute)
+                do {
+                    let count = try await providers.anthropicNative.countTokens(
+                        request.body, route: native.modelRoute, apiKey: apiKey, clientHeaders: headers)
+                    return .json(status: 200, body: JSONWriter.serialize(.object(count), style: .compact))
+                } catch {
+                    throw .provider(error)
+                }
+            }
             do {
                 return .json(status: 200, body: TokenEstimate.body(try AnthropicRequest(body: value, countingTokens: true)))
             } catch {
@@ -56,6 +71,93 @@ struct InferenceEndpoint: Sendable {
             }
         } catch {
             return .json(error, .anthropic)
+        }
+    }
+
+    /// The model's route when this request goes to Anthropic as sent (the routing rule is
+    /// `Route.passesThrough`); nil sends it down the validating, translating path, which also
+    /// produces every error for bodies that are not JSON or name no known model.
+    private func nativeRoute(_ route: InferenceRequest.Route, body: [UInt8]) -> (value: JSONValue, modelRoute: ModelRoute)? {
+        guard route == .messages, let value = try? JSONParser().parse(body), let model = value["model"]?.stringValue,
+            let modelRoute = try? registry.route(for: model), route.passesThrough(toAnthropic: modelRoute.provider == .anthropic)
+        else { return nil }
+        return (value, modelRoute)
+    }
+
+    private func lookUp(_ model: String) throws(APIError) -> ModelRoute {
+        do {
+            return try registry.route(for: model)
+        } catch {
+            if error.retiredInFavourOf != nil { throw .invalidRequest(InvalidRequest(error.description, param: "model")) }
+            throw .unknownModel(model, available: error.supported)
+        }
+    }
+
+    // MARK: Native Anthropic
+
+    private func respondNatively(_ value: JSONValue, modelRoute: ModelRoute, headers: [(String, String)]) async -> WorkerReply {
+        let request: NativeMessagesRequest
+        let reply: AnthropicNative.Reply
+        do throws(APIError) {
+            do { request = try NativeMessagesRequest(body: value) } catch { throw .invalidRequest(error) }
+            let apiKey = try await apiKey(for: modelRoute)
+            do {
+                reply = try await providers.anthropicNative.messages(request.body, route: modelRoute, apiKey: apiKey, clientHeaders: headers)
+            } catch {
+                throw .provider(error)
+            }
+        } catch {
+            return .json(error, .anthropic)
+        }
+        switch reply {
+        case .message(let message):
+            do throws(APIError) {
+                let signature = try await sign(requestHash: request.canonical.hash, outputHash: NativeMessagesResponse.outputHash(message))
+                return .json(status: 200, body: NativeMessagesResponse.body(message, signature: signature))
+            } catch {
+                return .json(error, .anthropic)
+            }
+        case .events(let events):
+            switch await StreamStart.wait(for: events) {
+            case .started(let events): return relayStream(request, events: events)
+            case .failed(let error as ProviderError): return .json(.provider(error), .anthropic)
+            case .failed(let error): return .json(.upstream("the provider stream failed: \(error)"), .anthropic)
+            }
+        }
+    }
+
+    /// Anthropic's events as they come; the signature goes on the held `message_delta` once
+    /// `message_stop` arrived. A stream that ends early, or an upstream `error` event, ends
+    /// with an error frame and no signature.
+    private func relayStream(_ request: NativeMessagesRequest, events: AsyncThrowingStream<SSEEvent, any Error>) -> WorkerReply {
+        .eventStream(keepAlive: streamKeepAlive) { send in
+            var relay = NativeMessagesStream()
+            let failure: APIError
+            do {
+                for try await event in events {
+                    let frames = try relay.relay(name: event.name, data: event.data)
+                    if !frames.isEmpty { try send(frames) }
+                    if relay.upstreamFailed { return }
+                    if relay.isComplete { break }
+                }
+                guard relay.isComplete else {
+                    throw APIError.upstream("Anthropic's stream ended before message_stop (upstream disconnected mid-answer)")
+                }
+                let signature = try await sign(requestHash: request.canonical.hash, outputHash: relay.assembler.outputHash)
+                try send(relay.finish(signature))
+                return
+            } catch is ClientDisconnected {
+                logger.debug("client disconnected; generation cancelled")
+                return
+            } catch let error as ProviderError {
+                guard error != .cancelled else { return }
+                failure = .provider(error)
+            } catch let error as APIError {
+                failure = error
+            } catch {
+                failure = .upstream("the provider stream failed: \(error)")
+            }
+            try? send(relay.fail(failure))
         }
     }
 
@@ -94,8 +196,12 @@ struct InferenceEndpoint: Sendable {
     }
 
     private func sign(_ request: InferenceRequest, _ answer: CompletionAccumulator) async throws(APIError) -> TEESignature {
+        try await sign(requestHash: request.canonical.hash, outputHash: answer.outputHash)
+    }
+
+    private func sign(requestHash: Keccak256Digest, outputHash: Keccak256Digest) async throws(APIError) -> TEESignature {
         do {
-            return try await keyService.signInference(requestHash: request.canonical.hash, outputHash: answer.outputHash)
+            return try await keyService.signInference(requestHash: requestHash, outputHash: outputHash)
         } catch {
             logger.error("signing failed", metadata: ["error": "\(error)"])
             throw .unavailable("the response could not be signed; retry shortly", retryAfterSeconds: 1)
@@ -154,18 +260,18 @@ struct InferenceEndpoint: Sendable {
 /// text/event-stream`, so a provider that refuses up front (429 with `retry-after`, 5xx, a
 /// timeout before any token) gets its own status and headers instead of a 200 with an error frame.
 enum StreamStart {
-    enum Outcome: Sendable {
+    enum Outcome<Element: Sendable>: Sendable {
         /// The same events, the first one included; dropping this stream cancels the provider.
-        case started(AsyncThrowingStream<CompletionEvent, any Error>)
+        case started(AsyncThrowingStream<Element, any Error>)
         /// The provider failed before producing an event.
         case failed(any Error)
     }
 
-    static func wait(for events: AsyncThrowingStream<CompletionEvent, any Error>) async -> Outcome {
-        let (relayed, relay) = AsyncThrowingStream.makeStream(of: CompletionEvent.self)
-        return await withCheckedContinuation { (started: CheckedContinuation<Outcome, Never>) in
+    static func wait<Element: Sendable>(for events: AsyncThrowingStream<Element, any Error>) async -> Outcome<Element> {
+        let (relayed, relay) = AsyncThrowingStream.makeStream(of: Element.self)
+        return await withCheckedContinuation { (started: CheckedContinuation<Outcome<Element>, Never>) in
             let task = Task {
-                var pending: CheckedContinuation<Outcome, Never>? = started
+                var pending: CheckedContinuation<Outcome<Element>, Never>? = started
                 do {
                     for try await event in events {
                         relay.yield(event)

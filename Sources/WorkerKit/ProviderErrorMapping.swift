@@ -15,6 +15,8 @@ extension APIError {
             .unavailable(error.description)
         case .unsupported:
             .invalidRequest(InvalidRequest(error.description))
+        case .unsupportedField(let field, _):
+            .invalidRequest(InvalidRequest(error.description, param: field))
         case .upstreamStatus where error.httpStatus == 400:
             .invalidRequest(InvalidRequest(error.description))
         case .upstreamStatus, .upstreamError, .unreachable, .malformedUpstream, .cancelled:

@@ -33,12 +33,12 @@ struct WorkerRoutes: Sendable {
             )
         }
         router.get("v1/models") { _, _ in Self.response(.json(status: 200, body: modelsBody())) }
-        router.post("v1/chat/completions") { request, _ in try await inference(.chatCompletions, request) }
-        router.post("v1/completions") { request, _ in try await inference(.completions, request) }
-        router.post("v1/messages") { request, _ in try await inference(.messages, request) }
-        router.post("v1/messages/count_tokens") { request, _ in
+        for route in InferenceRequest.Route.allCases {
+            router.post(RouterPath(String(route.path.dropFirst()))) { request, _ in try await inference(route, request) }
+        }
+        router.post(RouterPath(String(InferenceRequest.Route.countTokensPath.dropFirst()))) { request, _ in
             switch try await body(of: request, dialect: .anthropic) {
-            case .success(let body): Self.response(endpoint.countTokens(body: body))
+            case .success(let body): Self.response(await endpoint.countTokens(body: body, headers: Self.clientHeaders(request)))
             case .failure(let error): Self.response(.json(error, .anthropic))
             }
         }
@@ -50,11 +50,23 @@ struct WorkerRoutes: Sendable {
 
     /// Every path below and the method it is served with. Hummingbird answers a known path with
     /// the wrong method like an unknown one; this table lets the middleware make that a 405.
-    static let methodsByPath: [String: String] = [
-        "/health": "GET", "/signing-key": "GET", "/v1/ohttp/config": "GET", "/.well-known/ohttp-gateway": "GET",
-        "/v1/models": "GET", "/v1/chat/completions": "POST", "/v1/completions": "POST", "/v1/messages": "POST",
-        "/v1/messages/count_tokens": "POST", "/v1/ohttp": "POST",
-    ]
+    static let methodsByPath: [String: String] = {
+        var table = [
+            "/health": "GET", "/signing-key": "GET", "/v1/ohttp/config": "GET", "/.well-known/ohttp-gateway": "GET",
+            "/v1/models": "GET", InferenceRequest.Route.countTokensPath: "POST", "/v1/ohttp": "POST",
+        ]
+        for route in InferenceRequest.Route.allCases { table[route.path] = "POST" }
+        return table
+    }()
+
+    /// The client headers the inference pipeline may use (Anthropic's versioning headers on the
+    /// native path); everything else stays here.
+    static func clientHeaders(_ request: Request) -> [(String, String)] {
+        request.headers.compactMap { field in
+            let name = field.name.canonicalName
+            return name.hasPrefix("anthropic-") ? (name, field.value) : nil
+        }
+    }
 
     private func withIdentity(_ body: (SigningIdentity) throws -> [UInt8]) async throws -> Response {
         guard let identity = identity.current else { return Self.notReady(.openAI) }
@@ -62,10 +74,11 @@ struct WorkerRoutes: Sendable {
     }
 
     private func inference(_ route: InferenceRequest.Route, _ request: Request) async throws -> Response {
-        let dialect: APIDialect = route == .messages ? .anthropic : .openAI
+        let dialect = route.dialect
         guard identity.current != nil else { return Self.notReady(dialect) }
         switch try await body(of: request, dialect: dialect) {
-        case .success(let body): return Self.response(await endpoint.respond(route: route, body: body))
+        case .success(let body):
+            return Self.response(await endpoint.respond(route: route, body: body, headers: Self.clientHeaders(request)))
         case .failure(let error): return Self.response(.json(error, dialect))
         }
     }

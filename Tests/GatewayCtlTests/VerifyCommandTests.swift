@@ -171,6 +171,53 @@ struct SignedFixture {
         #expect(unsupported.status == 2 && unsupported.stderr.contains("unsupported: content[0] is tool_use"))
     }
 
+    /// `--kind anthropic`: a native Claude answer (thinking, tool use) verifies whole and streamed,
+    /// with the request hashed in its native projection (the projections themselves are checked
+    /// against Python's vectors in GatewayCoreTests).
+    @Test func nativeAnthropicVerifiesThinkingAndToolUse() throws {
+        let request: JSONValue = [
+            "model": "claude-opus-4-6", "max_tokens": 2048, "thinking": ["type": "enabled", "budget_tokens": 1024],
+            "messages": [["role": "user", "content": "Hi"]],
+        ]
+        let requestFile = try fixture.write("native-request.json", JSONWriter.serialize(request, style: .compact))
+        let requestHash = try CanonicalRequest(kind: .anthropicMessages, body: request).hash
+        let content: [JSONValue] = [
+            ["type": "thinking", "thinking": "Let me think.", "signature": "EqQB"],
+            ["type": "tool_use", "id": "toolu_1", "name": "calc", "input": ["a": 1.5]],
+        ]
+        let output = AnthropicProjection.outputHash(content: content)
+        var message = JSONObject([("type", "message"), ("content", .array(content))])
+        try fixture.signature(output: output, request: requestHash).attach(to: &message)
+        let whole = try verify(JSONWriter.serialize(.object(message), style: .compact), ["--kind", "anthropic", "--request", requestFile])
+        #expect(whole.status == 0, "\(whole.stdout)\(whole.stderr)")
+        #expect(whole.stdout.contains("keccak of the 2 content blocks in the native anthropic response"))
+
+        // The thinking text is covered: change it and the output hash fails.
+        var tampered = JSONObject([("type", "message"), ("content", .array([
+            ["type": "thinking", "thinking": "Something else.", "signature": "EqQB"], content[1]]))])
+        try fixture.signature(output: output, request: requestHash).attach(to: &tampered)
+        let bad = try verify(JSONWriter.serialize(.object(tampered), style: .compact), ["--kind", "anthropic"])
+        #expect(bad.status == 1 && bad.stdout.contains("✗ tee_output_hash"))
+
+        let events: [JSONValue] = [
+            ["type": "message_start", "message": ["content": []]],
+            ["type": "content_block_start", "index": 0, "content_block": ["type": "thinking", "thinking": "", "signature": ""]],
+            ["type": "content_block_delta", "index": 0, "delta": ["type": "thinking_delta", "thinking": "Let me think."]],
+            ["type": "content_block_delta", "index": 0, "delta": ["type": "signature_delta", "signature": "EqQB"]],
+            ["type": "content_block_stop", "index": 0],
+            ["type": "content_block_start", "index": 1, "content_block": ["type": "tool_use", "id": "toolu_1", "name": "calc", "input": [:]]],
+            ["type": "content_block_delta", "index": 1, "delta": ["type": "input_json_delta", "partial_json": #"{"a": 1.5}"#]],
+            ["type": "content_block_stop", "index": 1],
+        ]
+        var delta = JSONObject([("type", "message_delta"), ("delta", ["stop_reason": "tool_use"])])
+        try fixture.signature(output: output, request: requestHash).attach(to: &delta)
+        let stream = (events + [.object(delta), ["type": "message_stop"]]).map {
+            "event: \($0["type"]?.stringValue ?? "")\ndata: \(JSONWriter.string($0, style: .compact))\n\n"
+        }.joined()
+        let streamed = try verify(Array(stream.utf8), ["--kind", "anthropic", "--stream", "--request", requestFile])
+        #expect(streamed.status == 0, "\(streamed.stdout)\(streamed.stderr)")
+    }
+
     @Test func anthropicStreamRehashesTextAndToolCallFragments() throws {
         let events: [(String, JSONValue)] = [
             ("message_start", ["type": "message_start", "message": ["id": "msg_1", "type": "message", "content": []]]),

@@ -130,14 +130,26 @@ private func messages(_ extra: String, messages: String = "[\(hello)]", maxToken
 
     @Test func acceptsAToolConversationWithPrefillAndConsecutiveTurns() throws {
         let body = messages(
-            #""system":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}}],"tools":[\#(weather)],"tool_choice":{"type":"auto","disable_parallel_tool_use":true},"top_k":3,"thinking":{"type":"enabled","budget_tokens":1024},"service_tier":"auto""#,
+            #""system":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}}],"tools":[\#(weather)],"tool_choice":{"type":"auto","disable_parallel_tool_use":true},"thinking":{"type":"enabled","budget_tokens":1024}"#,
             messages:
                 #"[\#(hello),\#(hello),\#(toolUse),{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"sunny","is_error":false},{"type":"text","text":"ok?"}]},{"role":"assistant","content":"Sure"}]"#,
             maxTokens: 2000)
         let request = try InferenceRequest(route: .messages, body: try Support.json(body))
-        #expect(request.anthropic?.ignoredFields == ["service_tier"])
-        #expect(request.ignoredFields == ["service_tier"])
+        #expect(request.chat.body["reasoning_effort"] == "low" && request.chat.body["parallel_tool_calls"] == false)
         #expect(request.dialect == .anthropic)
+    }
+
+    /// Translated for a non-Claude model, a field without a chat translation is refused by name.
+    @Test func untranslatableFieldsAreRefusedByName() throws {
+        for field in [#""top_k":3"#, #""service_tier":"auto""#, #""output_config":{"effort":"low"}"#, #""container":"c""#, #""future":true"#] {
+            let name = String(field.split(separator: ":")[0].dropFirst().dropLast())
+            let error = #expect(throws: InvalidRequest.self) { try AnthropicRequest(body: try Support.json(messages(field))) }
+            #expect(error?.param == name && error?.message.contains("'\(name)'") == true, "\(field): \(String(describing: error))")
+        }
+        let metadata = #expect(throws: InvalidRequest.self) {
+            try AnthropicRequest(body: try Support.json(messages(#""metadata":{"user_id":"u","tier":"x"}"#)))
+        }
+        #expect(metadata?.param == "metadata.tier")
     }
 
     @Test func countTokensNeedsNoMaxTokens() throws {

@@ -108,8 +108,14 @@ private func chat(_ extra: String, messages: String = "[\(user)]") -> String {
         Rejection(
             body: chat(#""stream":true,"stream_options":{"include_usage":1}"#), param: "stream_options.include_usage",
             message: "boolean"),
-        Rejection(body: chat(#""logprobs":true"#), param: "logprobs", message: "not supported"),
-        Rejection(body: chat(#""top_logprobs":2"#), param: "top_logprobs", message: "not supported"),
+        Rejection(body: chat(#""logprobs":"yes""#), param: "logprobs", message: "boolean"),
+        Rejection(body: chat(#""top_logprobs":2"#), param: "top_logprobs", message: "requires 'logprobs'"),
+        Rejection(body: chat(#""logprobs":true,"top_logprobs":21"#), param: "top_logprobs", message: "<= 20"),
+        Rejection(body: chat(#""logit_bias":{"50256":-101}"#), param: "logit_bias.50256", message: "between -100 and 100"),
+        Rejection(body: chat(#""metadata":{"k":1}"#), param: "metadata.k", message: "string"),
+        Rejection(body: chat(#""store":"no""#), param: "store", message: "boolean"),
+        Rejection(body: chat(#""verbosity":"loud""#), param: "verbosity", message: "'loud'"),
+        Rejection(body: chat(#""safety_identifier":5"#), param: "safety_identifier", message: "string"),
         Rejection(body: chat(#""reasoning_effort":"extreme""#), param: "reasoning_effort", message: "'extreme'"),
         Rejection(body: chat(#""tools":{}"#), param: "tools", message: "array"),
         Rejection(body: chat(#""tools":[{"type":"retrieval"}]"#), param: "tools[0].type", message: "only 'function'"),
@@ -173,7 +179,6 @@ private func chat(_ extra: String, messages: String = "[\(user)]") -> String {
         #expect(request.chat.tools.map(\.name) == ["get_weather"])
         #expect(request.chat.tools.first?.parameters?["type"] == "object")
         #expect(request.chat.stream == false)
-        #expect(request.ignoredFields.isEmpty)
     }
 
     @Test func readsTheFactsTheWorkerNeeds() throws {
@@ -192,12 +197,13 @@ private func chat(_ extra: String, messages: String = "[\(user)]") -> String {
         #expect(name == "answer" && strict && schema["type"] == "object")
     }
 
-    /// Policy: unknown fields pass (SDK extras), are reported, and do not change the hash.
-    @Test func unknownTopLevelFieldsAreAcceptedListedAndNotHashed() throws {
+    /// Policy: unknown fields pass this layer untouched (the provider policy forwards or refuses
+    /// them by name), stay in the body, and do not change the hash.
+    @Test func unknownTopLevelFieldsAreKeptForTheProviderPolicyAndNotHashed() throws {
         let plain = try InferenceRequest(route: .chatCompletions, body: try Support.json(chat("")))
         let extras = try InferenceRequest(
             route: .chatCompletions, body: try Support.json(chat(#""top_k":5,"repetition_penalty":1.1,"user":"u""#)))
-        #expect(extras.ignoredFields == ["top_k", "repetition_penalty"])
+        #expect(extras.chat.body["top_k"] == 5 && extras.chat.body["repetition_penalty"] == 1.1)
         #expect(extras.canonical.hash == plain.canonical.hash)
     }
 

@@ -87,11 +87,11 @@ import Testing
             ) == 8 + 7)
     }
 
-    @Test func bodyIsInputTokensOnly() throws {
+    @Test func bodyIsInputTokensMarkedAsAnEstimate() throws {
         let request = try AnthropicRequest(
             body: try Support.json(#"{"model":"c","messages":[{"role":"user","content":"abcdefgh"}]}"#),
             countingTokens: true)
-        #expect(try Support.object(TokenEstimate.body(request)) == ["input_tokens": 6])
+        #expect(try Support.object(TokenEstimate.body(request)) == ["input_tokens": 6, "estimate": true])
     }
 }
 

@@ -26,7 +26,7 @@ import Testing
         (
             .messages,
             #"""
-            {"model":"claude-x","max_tokens":2000,"system":[{"type":"text","text":"s"}],"temperature":0.5,"top_k":5,
+            {"model":"claude-x","max_tokens":2000,"system":[{"type":"text","text":"s"}],"temperature":0.5,
              "stop_sequences":["x"],"metadata":{"user_id":"u"},"thinking":{"type":"enabled","budget_tokens":1024},
              "tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"f"},
              "messages":[{"role":"user","content":[{"type":"text","text":"hi"},

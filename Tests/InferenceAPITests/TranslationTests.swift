@@ -21,7 +21,7 @@ import Testing
                 {"type":"tool_result","tool_use_id":"toolu_2","is_error":true,"content":[{"type":"text","text":"timeout"},{"type":"image","source":{"type":"url","url":"https://x/y.png"}}]},
                 {"type":"text","text":"Thanks","cache_control":{"type":"ephemeral"}}]}],
              "tools":[{"name":"get_weather","description":"Weather","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}],
-             "tool_choice":{"type":"any","disable_parallel_tool_use":true},"stop_sequences":["END"],"top_k":5,"top_p":0.9,
+             "tool_choice":{"type":"any","disable_parallel_tool_use":true},"stop_sequences":["END"],"top_p":0.9,
              "metadata":{"user_id":"u-1"},"stream":true}
             """#
         let expected = try Support.json(
@@ -35,7 +35,7 @@ import Testing
               {"role":"tool","tool_call_id":"toolu_1","content":"sunny"},
               {"role":"tool","tool_call_id":"toolu_2","content":"Error: timeout"},
               {"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}},{"type":"text","text":"Thanks"}]}],
-             "max_tokens":200,"temperature":1.0,"top_p":0.9,"stop":["END"],"stream":true,"stream_options":{"include_usage":true},"user":"u-1",
+             "max_tokens":200,"top_p":0.9,"stop":["END"],"stream":true,"stream_options":{"include_usage":true},"user":"u-1",
              "tools":[{"type":"function","function":{"name":"get_weather","description":"Weather","parameters":{"type":"object"}}}],
              "tool_choice":"required","parallel_tool_calls":false}
             """#)
@@ -103,9 +103,12 @@ import Testing
         )
         #expect(chat["reasoning_effort"] == nil)
         #expect(chat["temperature"] == 0)
-        #expect(
-            try translate(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)["temperature"]
-                == 1.0)
+        // No invented default upstream; the hash alone counts the absent temperature as 1.0.
+        let absent = #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#
+        #expect(try translate(absent)["temperature"] == nil)
+        let request = try InferenceRequest(route: .messages, body: try Support.json(absent))
+        #expect(request.chat.body["temperature"] == nil)
+        #expect(request.canonical.value["temperature"] == 1.0)
     }
 
     @Test func imagesAndDocumentsBecomeURLAndFileParts() throws {

@@ -8,7 +8,7 @@ import UpstreamMock
 /// no `[DONE]`, usage cumulative in `message_delta`.
 enum AnthropicWire {
     static func start(input: Int = 25, cacheRead: Int = 0) -> String {
-        sse(event: "message_start", #"{"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":\#(input),"output_tokens":1,"cache_creation_input_tokens":3,"cache_read_input_tokens":\#(cacheRead)}}}"#)
+        sse(event: "message_start", #"{"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-6","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":\#(input),"output_tokens":1,"cache_creation_input_tokens":3,"cache_read_input_tokens":\#(cacheRead)}}}"#)
     }
     static func textBlock(_ index: Int, _ pieces: [String]) -> [String] {
         [sse(event: "content_block_start", #"{"type":"content_block_start","index":\#(index),"content_block":{"type":"text","text":""}}"#),
@@ -33,18 +33,18 @@ enum AnthropicWire {
     @Test func streamsTextWithUsageInOpenAITerms() async throws {
         let wire = [AnthropicWire.start(input: 25, cacheRead: 10)] + AnthropicWire.textBlock(0, ["Hello", " there"]) + AnthropicWire.end("end_turn")
         try await withMock([.sse(wire)]) { mock, router, registry in
-            let request = try chatRequest(#"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"Hi"}],"temperature":1.7}"#)
-            let outcome = await collect(router.complete(request, route: try registry.route(for: "claude-sonnet-4-5"), apiKey: "sk-ant"))
+            let request = try chatRequest(#"{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"Hi"}],"temperature":1.7}"#)
+            let outcome = await collect(router.complete(request, route: try registry.route(for: "claude-sonnet-4-6"), apiKey: "sk-ant"))
             #expect(outcome.error == nil)
             #expect(outcome.events == [
                 .text("Hello"), .text(" there"), .finish(.stop), .usage(TokenUsage(promptTokens: 38, completionTokens: 89, cachedPromptTokens: 10)),
             ])
             let sent = try #require(mock.requests.first)
             #expect(sent.uri == "/v1/messages")
-            #expect(sent.header("x-api-key") == "sk-ant" && sent.header("anthropic-version") == "2023-06-01")
+            #expect(sent.header("x-api-key") == "sk-ant" && sent.header("anthropic-version") == "2026-10-21")
             #expect(sent.header("authorization") == nil)
             let body = try sent.json
-            #expect(body["model"] == "claude-sonnet-4-5" && body["stream"] == true)
+            #expect(body["model"] == "claude-sonnet-4-6" && body["stream"] == true)
             #expect(body["max_tokens"] == 4096)
             #expect(body["temperature"] == 1.0)
             #expect(body["messages"] == [["role": "user", "content": [["type": "text", "text": "Hi"]]]])
@@ -191,7 +191,7 @@ enum AnthropicWire {
                     sse(event: "content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Par"}}"#),
                     sse(event: "error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)]
         try await withMock([.sse(wire)]) { _, router, registry in
-            let outcome = await collect(router.complete(try chatRequest(#"{"messages":[]}"#), route: try registry.route(for: "claude-sonnet-4-5"), apiKey: "k"))
+            let outcome = await collect(router.complete(try chatRequest(#"{"messages":[]}"#), route: try registry.route(for: "claude-sonnet-4-6"), apiKey: "k"))
             #expect(outcome.events == [.text("Par")])
             #expect(outcome.error == .upstreamError(message: "Overloaded"))
             #expect(outcome.error?.httpStatus == 502)

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ModelRegistryTests {
     static let seedModels = [
-        "gpt-4.1", "gpt-5", "gpt-5-mini", "o4-mini", "claude-sonnet-4-5", "claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-5",
+        "gpt-4.1", "gpt-5", "gpt-5-mini", "o4-mini", "claude-sonnet-4-6", "claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-5",
         "claude-opus-4-6", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro", "gemini-3-pro-preview", "gemini-3-flash-preview",
         "grok-4", "grok-4-fast", "grok-4-1-fast", "grok-4-1-fast-non-reasoning", "seed-1.6", "seed-1.8", "seed-2.0-lite", "local",
     ]

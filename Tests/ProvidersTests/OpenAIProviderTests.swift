@@ -53,7 +53,8 @@ enum OpenAIWire {
             #expect(body["temperature"] == 0.5 && body["top_p"] == 0.9 && body["seed"] == 7)
             #expect(body["stop"] == ["END"] && body["reasoning_effort"] == "low")
             #expect(body["messages"] == [["role": "user", "content": "Hi"]])
-            #expect(body["user"] == nil && body["frequency_penalty"] == nil && body["n"] == nil)
+            // Every other field goes through as sent; `n` is the gateway's (always 1).
+            #expect(body["user"] == "u1" && body["frequency_penalty"] == 0.1 && body["n"] == nil)
         }
     }
 

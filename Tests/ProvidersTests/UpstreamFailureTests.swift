@@ -8,7 +8,7 @@ import UpstreamMock
 @Suite struct UpstreamFailureTests {
     enum Dialect: String, CaseIterable, CustomTestStringConvertible {
         case openAI = "gpt-4.1"
-        case anthropic = "claude-sonnet-4-5"
+        case anthropic = "claude-sonnet-4-6"
         case gemini = "gemini-2.5-flash"
 
         var testDescription: String { rawValue }

@@ -77,7 +77,7 @@ struct IdentityRouteTests {
             let data = try #require(body["data"] as? [[String: Any]])
             let ids = data.compactMap { $0["id"] as? String }
             #expect(ids.count == data.count)
-            for known in ["local", "gpt-4.1", "claude-sonnet-4-5", "gemini-2.5-flash", "grok-4"] {
+            for known in ["local", "gpt-4.1", "claude-sonnet-4-6", "gemini-2.5-flash", "grok-4"] {
                 #expect(ids.contains(known), "\(known) missing from /v1/models")
             }
             #expect(Set(ids) == Set(ModelRegistry().modelIDs))

@@ -67,40 +67,25 @@ struct UpstreamBehaviourTests {
 
     @Test("the Anthropic key goes out as x-api-key on a native /v1/messages call")
     func anthropicKey() async throws {
-        let wire = [
-            sse(
-                event: "message_start",
-                #"{"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":1}}}"#
-            ),
-            sse(
-                event: "content_block_start",
-                #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
-            sse(
-                event: "content_block_delta",
-                #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Bonjour"}}"#),
-            sse(event: "content_block_stop", #"{"type":"content_block_stop","index":0}"#),
-            sse(
-                event: "message_delta",
-                #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":2}}"#
-            ),
-            sse(event: "message_stop", #"{"type":"message_stop"}"#),
-        ]
-        try await withUpstreamWorker([.sse(wire)]) { worker, mock in
+        let answer = #"{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-6","content":[{"type":"text","text":"Bonjour"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":2}}"#
+        try await withUpstreamWorker([.json(status: 200, answer)]) { worker, mock in
             let key = try await worker.verifyingKey()
             let request =
-                #"{"model":"claude-sonnet-4-5","max_tokens":32,"temperature":0.3,"messages":[{"role":"user","content":"\#(Self.prompt)"}]}"#
+                #"{"model":"claude-sonnet-4-6","max_tokens":32,"temperature":0.3,"messages":[{"role":"user","content":"\#(Self.prompt)"}]}"#
             let reply = try await worker.client.send(.POST, "/v1/messages", body: .json(request))
             #expect(reply.status == 200)
             let body = try reply.json
             let text = try #require((body["content"] as? [[String: Any]])?.first?["text"] as? String)
             #expect(text == "Bonjour")
-            let chatForm =
-                #"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"\#(Self.prompt)"}],"max_tokens":32,"temperature":0.3}"#
-            try SignedFields(body).check(request: chatForm, kind: .chat, output: OutputHash.text(text), key: key)
+            // Native: the request is hashed in its own Anthropic form, the answer as its blocks.
+            try SignedFields(body).check(
+                request: request, kind: .anthropicMessages,
+                output: AnthropicProjection.outputHash(content: [["type": "text", "text": "Bonjour"]]), key: key)
             let sent = try #require(mock.requests.first)
             #expect(sent.uri == "/v1/messages")
             #expect(sent.header("x-api-key") == "sk-test")
             #expect(sent.header("authorization") == nil)
+            #expect(try sent.json["stream"] == nil, "a non-streamed native request is sent as written")
             #expect(!worker.logs.all.contains { $0.contains("sk-test") || $0.contains(Self.prompt) })
         }
     }

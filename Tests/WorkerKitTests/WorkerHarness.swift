@@ -171,7 +171,7 @@ func registry(_ mock: MockUpstream) -> ModelRegistry {
 }
 
 /// A mock upstream with `replies` and a ready worker routed to it, holding `sk-test` as the
-/// OpenAI and Anthropic keys.
+/// OpenAI, Anthropic and Google keys.
 func withUpstreamWorker<T: Sendable>(
     _ replies: [MockUpstream.Reply],
     upstream: UpstreamConfiguration = UpstreamConfiguration(),
@@ -180,7 +180,7 @@ func withUpstreamWorker<T: Sendable>(
 ) async throws -> T {
     let mock = try await MockUpstream.start(replies)
     do {
-        let result = try await withWorker(initialSecrets: ["openai_api_key": "sk-test", "anthropic_api_key": "sk-test"])
+        let result = try await withWorker(initialSecrets: ["openai_api_key": "sk-test", "anthropic_api_key": "sk-test", "google_api_key": "sk-test"])
         {
             $0.registry = registry(mock)
             $0.upstream = upstream

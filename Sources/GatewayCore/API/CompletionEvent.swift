@@ -15,6 +15,10 @@ public enum CompletionEvent: Sendable, Equatable {
     case finish(FinishReason)
     /// Token usage for the whole request; may come before or after `finish`, at most once.
     case usage(TokenUsage)
+    /// Per-token log probabilities as the provider reported them (OpenAI's `logprobs.content`
+    /// entries), in order. Only sent when the client asked for `logprobs`; not signed (they
+    /// describe the answer, they are not part of it).
+    case logprobs([JSONValue])
 }
 
 /// OpenAI's `finish_reason` values; Anthropic's `stop_reason` maps onto them both ways.
@@ -50,6 +54,8 @@ public struct CompletionAccumulator: Sendable {
     public private(set) var text = ""
     public private(set) var finishReason: FinishReason?
     public private(set) var usage: TokenUsage?
+    /// Every `.logprobs` entry, in order; empty when the provider sent none.
+    public private(set) var logprobs: [JSONValue] = []
     private var calls: [Int: ToolCall] = [:]
 
     public init() {}
@@ -65,6 +71,7 @@ public struct CompletionAccumulator: Sendable {
             calls[index] = call
         case .finish(let reason): finishReason = reason
         case .usage(let usage): self.usage = usage
+        case .logprobs(let entries): logprobs += entries
         }
     }
 

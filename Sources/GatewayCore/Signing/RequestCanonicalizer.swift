@@ -18,6 +18,9 @@ public enum RequestKind: String, Sendable, CaseIterable {
     case chat
     /// `/v1/completions`.
     case completions
+    /// `/v1/messages` routed natively to Anthropic (a Claude model): the request is hashed in its
+    /// own Anthropic form (``AnthropicProjection/request(_:)``), not as a chat translation.
+    case anthropicMessages = "anthropic"
 }
 
 /// The bytes `tee_request_hash` commits to, and that hash.
@@ -34,6 +37,7 @@ public struct CanonicalRequest: Sendable {
         switch kind {
         case .chat: value = try RequestCanonicalizer.chat(body)
         case .completions: value = try RequestCanonicalizer.completions(body)
+        case .anthropicMessages: value = try AnthropicProjection.request(body)
         }
         bytes = JSONWriter.serialize(value, style: .canonical)
         hash = Keccak256.hash(bytes)

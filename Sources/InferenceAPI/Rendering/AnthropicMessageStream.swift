@@ -52,7 +52,7 @@ public struct AnthropicMessageStream: StreamRenderer {
                     block: ["type": "tool_use", "id": .string(callID ?? ""), "name": .string(name ?? ""), "input": [:]])
             }
             if !arguments.isEmpty { out += delta(["type": "input_json_delta", "partial_json": .string(arguments)]) }
-        case .finish, .usage:
+        case .finish, .usage, .logprobs:
             break
         }
         return out

@@ -6,7 +6,9 @@ import GatewayCore
 /// `content` is the text (possibly `""`), or `null` when the answer is only tool calls, as OpenAI
 /// returns it. `usage` is left out when the provider reported none rather than invented.
 public enum ChatCompletionResponse {
-    public static func json(_ answer: CompletionAccumulator, id: String, model: String, signature: TEESignature)
+    /// `logprobs`: the client asked for them; the choice then carries `{"content": [...]}` as
+    /// the provider reported them (not signed: they describe the answer, the hash covers it).
+    public static func json(_ answer: CompletionAccumulator, id: String, model: String, signature: TEESignature, logprobs: Bool = false)
         -> JSONObject
     {
         let calls = answer.toolCalls
@@ -20,7 +22,8 @@ public enum ChatCompletionResponse {
             "model": .string(model),
             "choices": [
                 [
-                    "index": 0, "message": .object(message), "logprobs": nil,
+                    "index": 0, "message": .object(message),
+                    "logprobs": logprobs ? ["content": .array(answer.logprobs), "refusal": nil] : nil,
                     "finish_reason": .string(answer.resolvedFinishReason.rawValue),
                 ]
             ],
@@ -30,9 +33,9 @@ public enum ChatCompletionResponse {
         return object
     }
 
-    public static func body(_ answer: CompletionAccumulator, id: String, model: String, signature: TEESignature)
+    public static func body(_ answer: CompletionAccumulator, id: String, model: String, signature: TEESignature, logprobs: Bool = false)
         -> [UInt8]
     {
-        JSONWriter.serialize(.object(json(answer, id: id, model: model, signature: signature)), style: .compact)
+        JSONWriter.serialize(.object(json(answer, id: id, model: model, signature: signature, logprobs: logprobs)), style: .compact)
     }
 }

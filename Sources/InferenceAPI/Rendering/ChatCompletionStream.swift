@@ -18,15 +18,18 @@ public struct ChatCompletionStream: StreamRenderer {
     /// Unix seconds at stream start; the same on every chunk, as OpenAI requires.
     let created: UInt64
     let includeUsage: Bool
+    /// The client asked for logprobs: they go out on their own chunks, in order with the text.
+    let logprobs: Bool
     public private(set) var accumulator = CompletionAccumulator()
     private var roleSent = false
     private var startedCalls: Set<Int> = []
 
-    public init(id: String, model: String, created: UInt64, includeUsage: Bool) {
+    public init(id: String, model: String, created: UInt64, includeUsage: Bool, logprobs: Bool = false) {
         self.id = id
         self.model = model
         self.created = created
         self.includeUsage = includeUsage
+        self.logprobs = logprobs
     }
 
     public mutating func render(_ event: CompletionEvent) -> [UInt8] {
@@ -46,6 +49,9 @@ public struct ChatCompletionStream: StreamRenderer {
                 call["function"] = ["arguments": .string(arguments)]
             }
             return SSE.data(.object(chunk(delta: JSONObject.with(["tool_calls": [.object(call)]]))))
+        case .logprobs(let entries):
+            guard logprobs, !entries.isEmpty else { return [] }
+            return SSE.data(.object(chunk(delta: JSONObject(), logprobs: ["content": .array(entries), "refusal": nil])))
         case .finish, .usage:
             return []
         }
@@ -74,14 +80,14 @@ public struct ChatCompletionStream: StreamRenderer {
         ])
     }
 
-    private mutating func chunk(delta: JSONObject, finishReason: JSONValue = .null) -> JSONObject {
+    private mutating func chunk(delta: JSONObject, finishReason: JSONValue = .null, logprobs: JSONValue = .null) -> JSONObject {
         var delta = delta
         if !roleSent {
             delta = JSONObject([("role", "assistant")] + delta.members.map { ($0.key, $0.value) })
             roleSent = true
         }
         var object = header()
-        object["choices"] = [["index": 0, "delta": .object(delta), "logprobs": nil, "finish_reason": finishReason]]
+        object["choices"] = [["index": 0, "delta": .object(delta), "logprobs": logprobs, "finish_reason": finishReason]]
         if includeUsage { object["usage"] = .null }
         return object
     }

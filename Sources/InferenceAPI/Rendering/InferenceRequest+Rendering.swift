@@ -4,7 +4,7 @@ import GatewayCore
 /// no per-route switch of its own.
 extension InferenceRequest {
     /// Errors on this route use this shape.
-    public var dialect: APIDialect { route == .messages ? .anthropic : .openAI }
+    public var dialect: APIDialect { route.dialect }
 
     /// The model string to echo: the client's, verbatim.
     public var model: String { anthropic?.model ?? chat.model }
@@ -16,7 +16,7 @@ extension InferenceRequest {
     public func streamRenderer(id: String, created: UInt64) -> any StreamRenderer {
         switch route {
         case .chatCompletions:
-            ChatCompletionStream(id: id, model: model, created: created, includeUsage: chat.includeUsage)
+            ChatCompletionStream(id: id, model: model, created: created, includeUsage: chat.includeUsage, logprobs: chat.logprobs)
         case .completions: TextCompletionStream(id: id, model: model, created: created, includeUsage: chat.includeUsage)
         case .messages: AnthropicMessageStream(id: id, model: model)
         }
@@ -25,7 +25,7 @@ extension InferenceRequest {
     /// The complete non-streamed response body for an answer and its signature.
     public func responseBody(_ answer: CompletionAccumulator, id: String, signature: TEESignature) -> [UInt8] {
         switch route {
-        case .chatCompletions: ChatCompletionResponse.body(answer, id: id, model: model, signature: signature)
+        case .chatCompletions: ChatCompletionResponse.body(answer, id: id, model: model, signature: signature, logprobs: chat.logprobs)
         case .completions: TextCompletionResponse.body(answer, id: id, model: model, signature: signature)
         case .messages: AnthropicMessageResponse.body(answer, id: id, model: model, signature: signature)
         }

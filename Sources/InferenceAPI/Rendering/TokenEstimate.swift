@@ -35,9 +35,10 @@ public enum TokenEstimate {
         return tally.total
     }
 
-    /// `{"input_tokens": N}`.
+    /// `{"input_tokens": N, "estimate": true}`: the flag tells the client this is the gateway's
+    /// estimate, not a provider's count (Claude models get Anthropic's own count instead).
     public static func body(_ request: AnthropicRequest) -> [UInt8] {
-        JSONWriter.serialize(["input_tokens": .number(JSONNumber(inputTokens(request)))], style: .compact)
+        JSONWriter.serialize(["input_tokens": .number(JSONNumber(inputTokens(request))), "estimate": true], style: .compact)
     }
 
     struct Tally {

@@ -13,8 +13,8 @@ import GatewayCore
 /// - Assistant text blocks are concatenated; `tool_use` becomes `tool_calls` with `arguments` =
 ///   compact JSON of `input`; content is `null` when there are calls and no text. Thinking blocks
 ///   are dropped (never shown as text).
-/// - An absent `temperature` becomes `1.0`, Anthropic's default, so the provider and the hash see
-///   what an Anthropic client expects (the chat default would be 0.0).
+/// - An absent `temperature` is not sent (no invented defaults); the hash alone counts it as
+///   `1.0`, Anthropic's default (``InferenceRequest``), as documented in wire-contracts §3.5.
 /// - `stop_sequences` → `stop`; `metadata.user_id` → `user`; `stream` adds
 ///   `stream_options.include_usage`; `top_k` and `cache_control` are dropped (no OpenAI equivalent).
 /// - `tool_choice`: auto → "auto", any → "required", none → "none", tool → named function;
@@ -45,11 +45,7 @@ enum AnthropicToChat {
         }
         chat["messages"] = .array(messages)
         if let maxTokens = request.maxTokens { chat["max_tokens"] = .number(JSONNumber(maxTokens)) }
-        if let temperature = body["temperature"], !temperature.isNull {
-            chat["temperature"] = temperature
-        } else {
-            chat["temperature"] = 1.0
-        }
+        if let temperature = body["temperature"], !temperature.isNull { chat["temperature"] = temperature }
         if let topP = body["top_p"], !topP.isNull { chat["top_p"] = topP }
         if let stops = body["stop_sequences"], stops.isTruthy { chat["stop"] = stops }
         if request.stream {

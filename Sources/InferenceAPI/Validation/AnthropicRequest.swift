@@ -2,9 +2,11 @@ import GatewayCore
 
 /// A `/v1/messages` (or `/v1/messages/count_tokens`) body that passed Anthropic's rules.
 ///
-/// Kept next to its chat translation so the worker can route natively to Anthropic with the
-/// original body and to every other provider with ``InferenceRequest/chat``. Unknown top-level
-/// fields follow the chat policy: accepted, not forwarded, listed in ``ignoredFields``.
+/// The form used when a `/v1/messages` request goes to a non-Claude model and so is translated
+/// into the chat dialect (Claude models take ``NativeMessagesRequest``, passed through as sent).
+/// Every top-level field either has a translation (``AnthropicToChat``) or is refused by name;
+/// `top_k`, `service_tier`, `output_config`, `container`, `mcp_servers` and unknown fields have
+/// none for the chat dialect and get a 400.
 ///
 /// Two deliberate limits: at most 4 `stop_sequences` (the translated `stop` must be valid for
 /// OpenAI-style providers), and only client tools (`input_schema`); server tools such as
@@ -15,11 +17,11 @@ public struct AnthropicRequest: Sendable {
     /// Required for `/v1/messages`; `nil` for `count_tokens`, which takes none.
     public let maxTokens: Int?
     public let stream: Bool
-    public let ignoredFields: [String]
 
-    static let handledFields: Set<String> = [
+    /// Fields with a chat translation; anything else is refused by name.
+    static let translatedFields: Set<String> = [
         "model", "messages", "max_tokens", "system", "tools", "tool_choice", "stop_sequences", "temperature",
-        "top_p", "top_k", "metadata", "stream", "thinking",
+        "top_p", "metadata", "stream", "thinking",
     ]
 
     /// `countingTokens` relaxes what `count_tokens` does not take (`max_tokens`, `stream`).
@@ -58,8 +60,17 @@ public struct AnthropicRequest: Sendable {
         if let metadata = try fields.fields("metadata") { _ = try metadata.string("user_id") }
         try Self.checkThinking(fields, maxTokens: maxTokens)
 
+        if let metadata = try fields.fields("metadata") {
+            for key in metadata.object.keys where key != "user_id" {
+                throw InvalidRequest("'metadata.\(key)' is not an Anthropic metadata field (only user_id is)", param: "metadata.\(key)")
+            }
+        }
+        for (key, value) in body where !value.isNull && !Self.translatedFields.contains(key) {
+            throw InvalidRequest(
+                "'\(key)' cannot be sent to '\(model)': it is not a Claude model, so the request is translated for its provider, and '\(key)' has no translation",
+                param: key)
+        }
         self.body = body
-        ignoredFields = body.keys.filter { !Self.handledFields.contains($0) }
     }
 
     static func checkTools(_ fields: RequestFields) throws(InvalidRequest) -> [String] {

@@ -5,11 +5,11 @@ import GatewayCore
 /// All three routes end here (legacy completions and Anthropic messages are translated into this
 /// shape first), so providers only ever see one request dialect.
 ///
-/// Unknown top-level fields are accepted and not forwarded: OpenAI itself rejects unrecognized
-/// arguments, but SDKs and frameworks routinely add vendor extras (`top_k`, `repetition_penalty`,
-/// `extra_body` contents), and a 400 for them would break unchanged clients. They are listed in
-/// ``ignoredFields`` so the worker can tell the client (e.g. in a response header) instead of
-/// dropping them silently, and they are never hashed.
+/// Every field is either forwarded to the provider (translated where it spells it differently)
+/// or refused by name: the provider side of that rule is `ChatFieldPolicy` in Providers, which
+/// knows the target. Here the documented OpenAI fields are type- and range-checked; unknown
+/// fields pass to that policy (OpenAI-compatible upstreams get them verbatim, others refuse them).
+/// Only the fields upstream's projection names are hashed.
 public struct ChatRequest: Sendable {
     /// The body as the client sent it (after translation for the other routes).
     public let body: JSONObject
@@ -22,15 +22,8 @@ public struct ChatRequest: Sendable {
     public let maxTokens: Int?
     public let tools: [ChatTool]
     public let responseFormat: ResponseFormat
-    /// Top-level fields the gateway does not act on, in body order.
-    public let ignoredFields: [String]
-
-    /// Fields the gateway validates and forwards; anything else lands in ``ignoredFields``.
-    static let handledFields: Set<String> = [
-        "model", "messages", "stream", "stream_options", "temperature", "top_p", "n", "presence_penalty",
-        "frequency_penalty", "max_tokens", "max_completion_tokens", "stop", "seed", "tools", "tool_choice",
-        "parallel_tool_calls", "response_format", "reasoning_effort", "logprobs", "top_logprobs", "user",
-    ]
+    /// `logprobs: true`: the provider's per-token log probabilities go back to the client.
+    public let logprobs: Bool
 
     public init(body value: JSONValue) throws(InvalidRequest) {
         guard case .object(let body) = value else {
@@ -65,16 +58,33 @@ public struct ChatRequest: Sendable {
         self.maxTokens = try fields.integer("max_completion_tokens", atLeast: 1) ?? maxTokens
         try Self.checkStop(fields)
         _ = try fields.integer("seed", atLeast: Int.min)
-        if try fields.bool("logprobs") == true {
-            throw InvalidRequest(
-                "logprobs are not supported: providers behind the gateway do not all return them", param: "logprobs")
-        }
-        if fields["top_logprobs"] != nil {
-            throw InvalidRequest(
-                "top_logprobs is not supported: providers behind the gateway do not all return logprobs",
-                param: "top_logprobs")
+        logprobs = try fields.bool("logprobs") ?? false
+        if let top = try fields.integer("top_logprobs", atLeast: 0) {
+            guard top <= 20 else {
+                throw InvalidRequest("Invalid 'top_logprobs': expected a value <= 20, but got \(top)", param: "top_logprobs")
+            }
+            guard logprobs else {
+                throw InvalidRequest("'top_logprobs' requires 'logprobs' to be true", param: "top_logprobs")
+            }
         }
         _ = try fields.string("user")
+        _ = try fields.string("safety_identifier")
+        if let bias = try fields.fields("logit_bias") {
+            for (token, value) in bias.object {
+                _ = try bias.number(token, in: -100...100)
+                _ = value
+            }
+        }
+        if let metadata = try fields.fields("metadata") {
+            for (key, _) in metadata.object { _ = try metadata.string(key) }
+        }
+        _ = try fields.bool("store")
+        _ = try fields.string("service_tier")
+        _ = try fields.fields("prediction")
+        _ = try fields.array("modalities")
+        _ = try fields.fields("audio")
+        _ = try fields.fields("web_search_options")
+        _ = try fields.choice("verbosity", ["low", "medium", "high"])
         _ = try fields.choice("reasoning_effort", ["none", "minimal", "low", "medium", "high", "xhigh"])
         _ = try fields.bool("parallel_tool_calls")
         tools = try ChatTool.parseAll(fields)
@@ -82,7 +92,6 @@ public struct ChatRequest: Sendable {
         responseFormat = try ResponseFormat(fields)
 
         self.body = body
-        ignoredFields = body.keys.filter { !Self.handledFields.contains($0) }
     }
 
     static func checkStop(_ fields: RequestFields) throws(InvalidRequest) {

@@ -19,7 +19,8 @@ public struct InferenceRequest: Sendable {
     public let chat: ChatRequest
     /// What `tee_request_hash` commits to.
     public let canonical: CanonicalRequest
-    /// The original Anthropic request on `/v1/messages`, for native routing to Anthropic.
+    /// The original Anthropic request on `/v1/messages` (translated for a non-Claude model;
+    /// Claude models take ``NativeMessagesRequest`` instead).
     public let anthropic: AnthropicRequest?
 
     public init(route: Route, body: JSONValue) throws(InvalidRequest) {
@@ -35,13 +36,14 @@ public struct InferenceRequest: Sendable {
             anthropic = nil
         case .messages:
             let request = try AnthropicRequest(body: body)
-            let translated = JSONValue.object(try AnthropicToChat.translate(request))
-            chat = try ChatRequest(body: translated)
-            canonical = try CanonicalRequest(kind: .chat, body: translated)
+            let translated = try AnthropicToChat.translate(request)
+            chat = try ChatRequest(body: .object(translated))
+            // The hash keeps its documented default: an absent temperature is Anthropic's 1.0.
+            var hashed = translated
+            if hashed["temperature"] == nil { hashed["temperature"] = 1.0 }
+            canonical = try CanonicalRequest(kind: .chat, body: .object(hashed))
             anthropic = request
         }
     }
 
-    /// Fields the client sent that the gateway does not act on (see ``ChatRequest``).
-    public var ignoredFields: [String] { anthropic?.ignoredFields ?? chat.ignoredFields }
 }

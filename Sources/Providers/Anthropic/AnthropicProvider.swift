@@ -1,8 +1,10 @@
 import GatewayCore
 
-/// Anthropic Messages (`POST {base}/messages`, `x-api-key`, `anthropic-version: 2023-06-01`).
+/// Anthropic Messages (`POST {base}/messages`, `x-api-key`, `anthropic-version`).
 public struct AnthropicProvider: ChatProvider {
-    static let apiVersion = "2023-06-01"
+    /// The version the current official SDK sends (anthropic 2.17, `_constants.py`); a native
+    /// `/v1/messages` request keeps the client's own `anthropic-version` instead.
+    public static let apiVersion = "2026-10-21"
     let http: UpstreamHTTPClient
 
     public init(http: UpstreamHTTPClient) { self.http = http }

@@ -10,9 +10,17 @@ import GatewayCore
 ///   (Anthropic requires alternation);
 /// - `tool_choice` auto/none/required/{function} → auto/none/any/tool, and
 ///   `parallel_tool_calls: false` → `disable_parallel_tool_use`;
-/// - `temperature` is clamped to Anthropic's 0...1 (OpenAI allows up to 2); `max_tokens`, which
-///   Anthropic requires, defaults to 4096; `seed` and `reasoning_effort` have no Anthropic
-///   equivalent and are not sent;
+/// - `temperature` is clamped to Anthropic's 0...1 (OpenAI allows up to 2) and sent only when the
+///   client sent it (no invented defaults); Claude 4.5 and later take `temperature` or `top_p`,
+///   not both (``ChatFieldPolicy`` refuses the pair); `max_tokens`, which Anthropic requires,
+///   defaults to 4096;
+/// - `user` (or `safety_identifier`, which wins) → `metadata.user_id`; `service_tier` auto →
+///   auto, default → standard_only;
+/// - `reasoning_effort` → `thinking` by ``thinkingBudgets`` (`none` → disabled); the budget must
+///   stay below `max_tokens` (absent `max_tokens` becomes budget + 4096), and thinking excludes a
+///   forced tool choice, structured output and a temperature other than 1 (each refused by name);
+///   thinking blocks in the answer are hidden reasoning and not shown, as for OpenAI models;
+/// - fields Anthropic has no spelling for are refused before this runs (``ChatFieldPolicy``);
 /// - `response_format: json_schema` becomes a single forced tool whose input schema is the
 ///   requested schema; the decoder streams that tool's input as the answer TEXT (so the client
 ///   sees a JSON message, as from OpenAI) and any client tools are not offered. `json_object` has
@@ -31,7 +39,16 @@ enum AnthropicRequestTranslator {
         try ChatContent.requireSingleChoice(request)
         var body = JSONObject()
         body["model"] = .string(route.apiName)
-        body["max_tokens"] = .number(JSONNumber(ChatContent.maxTokens(request) ?? defaultMaxTokens))
+        let thinking = try Self.thinking(request)
+        let budget = thinking?["budget_tokens"]?.numberValue?.intValue ?? 0
+        let maxTokens = ChatContent.maxTokens(request) ?? (budget > 0 ? budget + defaultMaxTokens : defaultMaxTokens)
+        if budget > 0, maxTokens <= budget {
+            throw .unsupportedField(
+                field: "reasoning_effort",
+                reason: "'reasoning_effort' asks for a \(budget)-token thinking budget, which must be below max_tokens (\(maxTokens))")
+        }
+        body["max_tokens"] = .number(JSONNumber(maxTokens))
+        if let thinking { body["thinking"] = .object(thinking) }
         let messages = request["messages"]?.arrayValue ?? []
         let system = ChatContent.systemText(messages)
         if !system.isEmpty { body["system"] = .string(system) }
@@ -42,6 +59,30 @@ enum AnthropicRequestTranslator {
         if let topP = request["top_p"], !topP.isNull { body["top_p"] = topP }
         let stops = ChatContent.stopSequences(request)
         if !stops.isEmpty { body["stop_sequences"] = .array(stops.map(JSONValue.string)) }
+        if let user = (request["safety_identifier"] ?? request["user"])?.stringValue {
+            body["metadata"] = ["user_id": .string(user)]
+        }
+        switch request["service_tier"]?.stringValue {
+        case "auto": body["service_tier"] = "auto"
+        case "default": body["service_tier"] = "standard_only"
+        default: break
+        }
+        if budget > 0 {
+            if let temperature = body["temperature"]?.numberValue?.doubleValue, temperature != 1 {
+                throw .unsupportedField(field: "temperature", reason: "Anthropic thinking (from 'reasoning_effort') requires temperature 1 or none")
+            }
+            if request["response_format"]?["type"]?.stringValue == "json_schema" {
+                throw .unsupportedField(
+                    field: "reasoning_effort",
+                    reason: "Anthropic thinking (from 'reasoning_effort') cannot be combined with json_schema output, which forces a tool")
+            }
+            if case .object = request["tool_choice"] {
+                throw .unsupportedField(field: "tool_choice", reason: "Anthropic thinking (from 'reasoning_effort') allows only tool_choice auto or none")
+            }
+            if request["tool_choice"]?.stringValue == "required" {
+                throw .unsupportedField(field: "tool_choice", reason: "Anthropic thinking (from 'reasoning_effort') allows only tool_choice auto or none")
+            }
+        }
 
         var structuredTool: String?
         switch request["response_format"]?["type"]?.stringValue {
@@ -53,7 +94,7 @@ enum AnthropicRequestTranslator {
             body["tool_choice"] = ["type": "tool", "name": .string(name)]
             structuredTool = name
         case "json_object":
-            throw .unsupported(reason: "response_format type 'json_object' is not supported for Anthropic models; use 'json_schema' with a schema")
+            throw .unsupportedField(field: "response_format", reason: "'response_format' type 'json_object' is not supported for Anthropic models; use 'json_schema' with a schema")
         default:
             if let tools = request["tools"]?.arrayValue, !tools.isEmpty {
                 body["tools"] = .array(tools.map(tool))
@@ -66,6 +107,33 @@ enum AnthropicRequestTranslator {
         }
         body["stream"] = true
         return Translation(body: body, structuredOutputTool: structuredTool)
+    }
+
+    /// `reasoning_effort` → Anthropic `budget_tokens` (1024 is Anthropic's minimum).
+    public static let thinkingBudgets: [(effort: String, budget: Int)] = [
+        ("minimal", 1024), ("low", 2048), ("medium", 8192), ("high", 16384), ("xhigh", 32768),
+    ]
+
+    static func thinking(_ request: JSONObject) throws(ProviderError) -> JSONObject? {
+        guard let effort = request["reasoning_effort"]?.stringValue else { return nil }
+        if effort == "none" { return JSONObject([("type", "disabled")]) }
+        guard let budget = thinkingBudgets.first(where: { $0.effort == effort })?.budget else {
+            throw .unsupportedField(field: "reasoning_effort", reason: "'reasoning_effort' '\(effort)' has no Anthropic thinking budget")
+        }
+        return JSONObject([("type", "enabled"), ("budget_tokens", .number(JSONNumber(budget)))])
+    }
+
+    /// Claude 4.5 and later reject `temperature` and `top_p` together (Anthropic, "Migrating to
+    /// Claude 4.5"). Model ids are `claude-<family>-<major>-<minor>[-date]`.
+    public static func oneSamplingParameter(_ apiName: String) -> Bool {
+        // `claude-<family>-<major>-<minor>[-date]` since Claude 4, `claude-<major>-<minor>-<family>` before.
+        let parts = apiName.split(separator: "-")
+        guard parts.first == "claude", let first = parts.firstIndex(where: { $0.count <= 2 && Int($0) != nil }),
+            let major = Int(parts[first])
+        else { return false }
+        let next = parts.index(after: first)
+        let minor = next < parts.endIndex && parts[next].count <= 2 ? Int(parts[next]) ?? 0 : 0
+        return major > 4 || (major == 4 && minor >= 5)
     }
 
     private static func tool(_ tool: JSONValue) -> JSONValue {

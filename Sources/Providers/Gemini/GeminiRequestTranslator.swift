@@ -12,11 +12,15 @@ import GatewayCore
 /// - tools → `functionDeclarations` with `parametersJsonSchema` (full JSON Schema, unlike the
 ///   OpenAPI-subset `parameters`); `tool_choice` auto/none/required/{function} →
 ///   `functionCallingConfig` AUTO/NONE/ANY/ANY + `allowedFunctionNames`;
-///   `parallel_tool_calls` has no Gemini switch and is not sent;
+///   `parallel_tool_calls: true` is Gemini's behaviour (false is refused by ``ChatFieldPolicy``);
+/// - a tool-call id the gateway minted from a Gemini answer carries that call's
+///   `thoughtSignature` (``GeminiThoughtSignature``); it is restored on the replayed
+///   `functionCall` part, as Gemini 3 requires for multi-turn tool use;
 /// - `generationConfig`: temperature (or the route's forced value), topP, maxOutputTokens,
-///   stopSequences, seed, `responseMimeType: application/json` for json_object/json_schema plus
-///   `responseJsonSchema` for json_schema, and `thinkingConfig.thinkingBudget` from the registry
-///   (thoughts are never included in the answer). `reasoning_effort` is not sent.
+///   stopSequences, seed, presencePenalty, frequencyPenalty, `responseMimeType: application/json`
+///   for json_object/json_schema plus `responseJsonSchema` for json_schema, and `thinkingConfig`:
+///   from `reasoning_effort` when sent (``thinkingConfig(_:route:)``), else the registry's
+///   `thinkingBudget` (thoughts are never included in the answer).
 enum GeminiRequestTranslator {
     static func translate(_ request: JSONObject, route: ModelRoute) throws(ProviderError) -> JSONObject {
         try ChatContent.requireSingleChoice(request)
@@ -45,6 +49,8 @@ enum GeminiRequestTranslator {
         let stops = ChatContent.stopSequences(request)
         if !stops.isEmpty { config["stopSequences"] = .array(stops.map(JSONValue.string)) }
         if let seed = request["seed"], !seed.isNull { config["seed"] = seed }
+        if let penalty = request["presence_penalty"], !penalty.isNull { config["presencePenalty"] = penalty }
+        if let penalty = request["frequency_penalty"], !penalty.isNull { config["frequencyPenalty"] = penalty }
         switch request["response_format"]?["type"]?.stringValue {
         case "json_object":
             config["responseMimeType"] = "application/json"
@@ -54,8 +60,29 @@ enum GeminiRequestTranslator {
         default:
             break
         }
-        if let budget = route.thinkingBudget { config["thinkingConfig"] = ["thinkingBudget": .number(JSONNumber(budget))] }
+        if let effort = request["reasoning_effort"]?.stringValue, let thinking = thinkingConfig(effort, route: route) {
+            config["thinkingConfig"] = .object(thinking)
+        } else if let budget = route.thinkingBudget {
+            config["thinkingConfig"] = ["thinkingBudget": .number(JSONNumber(budget))]
+        }
         return config
+    }
+
+    /// `reasoning_effort` in Gemini's terms, or nil when the model cannot honour it. Gemini 3 takes
+    /// `thinkingLevel` (low/high; Flash also minimal/medium) and cannot turn thinking off; Gemini
+    /// 2.5 takes `thinkingBudget` (none 0, minimal 512, low 1024, medium 8192, high 24576 — the
+    /// budgets of Google's OpenAI compatibility layer), and 2.5 Pro cannot go below 128 or turn it off.
+    static func thinkingConfig(_ effort: String, route: ModelRoute) -> JSONObject? {
+        if route.apiName.hasPrefix("gemini-3") {
+            let flash = route.apiName.contains("flash")
+            let levels = flash ? ["minimal", "low", "medium", "high"] : ["low", "high"]
+            // The enum's proto names, as google-genai sends them (`ThinkingLevel.HIGH` → "HIGH").
+            return levels.contains(effort) ? JSONObject([("thinkingLevel", .string(effort.uppercased()))]) : nil
+        }
+        let budgets = ["none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576]
+        guard let budget = budgets[effort] else { return nil }
+        if route.apiName.contains("pro"), budget < 128 { return nil }
+        return JSONObject([("thinkingBudget", .number(JSONNumber(budget)))])
     }
 
     private static func declaration(_ tool: JSONValue) -> JSONValue {
@@ -95,7 +122,9 @@ enum GeminiRequestTranslator {
                     let name = call["function"]?["name"]?.stringValue ?? ""
                     callNames[id] = name
                     let args = try ChatContent.arguments(call["function"]?["arguments"]?.stringValue, callID: id)
-                    parts.append(["functionCall": ["name": .string(name), "args": args]])
+                    var part = JSONObject([("functionCall", ["name": .string(name), "args": args])])
+                    if let signature = GeminiThoughtSignature.split(id).signature { part["thoughtSignature"] = .string(signature) }
+                    parts.append(.object(part))
                 }
             case "tool":
                 role = "user"

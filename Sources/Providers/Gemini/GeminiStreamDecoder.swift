@@ -4,7 +4,8 @@ import GatewayCore
 /// terminator, so the stream is whole only if it ended after a `finishReason`.
 ///
 /// Function calls arrive whole (Gemini does not split arguments); each becomes one tool-call
-/// event with upstream's `id` or, when absent (most models), a generated `call_…` id. Parts
+/// event with upstream's `id` or, when absent (most models), a generated `call_…` id; a part's
+/// `thoughtSignature` rides along inside that id (``GeminiThoughtSignature``). Parts
 /// marked `thought` are hidden reasoning and dropped. `usageMetadata` is cumulative per chunk,
 /// so the latest replaces earlier ones. Finish and usage are emitted when the body ends: `STOP`
 /// becomes `tool_calls` when calls were made, `MAX_TOKENS` `length`, the safety family
@@ -39,7 +40,8 @@ struct GeminiStreamDecoder: UpstreamStreamDecoder {
             } else if let call = part["functionCall"] {
                 guard let name = call["name"]?.stringValue else { throw .malformedUpstream(reason: "Gemini functionCall without a name") }
                 let arguments = call["args"].map { JSONWriter.string($0, style: .compact) } ?? "{}"
-                events.append(.toolCall(index: calls, id: call["id"]?.stringValue ?? makeCallID(), name: name, arguments: arguments))
+                let id = GeminiThoughtSignature.join(call["id"]?.stringValue ?? makeCallID(), signature: part["thoughtSignature"]?.stringValue)
+                events.append(.toolCall(index: calls, id: id, name: name, arguments: arguments))
                 calls += 1
             }
         }

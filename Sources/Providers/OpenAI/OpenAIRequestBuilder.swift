@@ -2,27 +2,23 @@ import GatewayCore
 
 /// Builds the upstream Chat Completions body from the client's chat request.
 ///
-/// Only the parameters below are forwarded (an allow-list, so a client cannot smuggle
-/// provider-specific switches through the gateway); the client's messages go through as sent,
-/// since every target speaks this dialect natively. The upstream call always streams with
-/// `include_usage`, whatever the client asked: the API layer renders non-streaming answers from
-/// the same events, and usage is needed for pricing.
+/// Every server behind this builder speaks the client's dialect, so every field goes through
+/// as sent, unknown ones included (the provider's own validation then decides, as it would for a
+/// direct call) — see ``ChatFieldPolicy``. The gateway owns three things: `model` becomes the
+/// provider's id, the output limit is spelled `max_completion_tokens` for OpenAI (its reasoning
+/// models reject `max_tokens`) and `max_tokens` elsewhere, and the upstream call always streams
+/// with `include_usage` (non-streaming answers are rendered from the same events, and usage is
+/// needed for pricing). A route's forced temperature replaces the client's.
 enum OpenAIRequestBuilder {
-    static let forwarded = ["messages", "top_p", "stop", "seed", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort"]
+    static let gatewayOwned: Set<String> = ["model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "n"]
 
     static func body(_ request: JSONObject, route: ModelRoute) throws(ProviderError) -> JSONObject {
         try ChatContent.requireSingleChoice(request)
         var body = JSONObject()
         body["model"] = .string(route.apiName)
-        for key in forwarded { if let value = request[key], !value.isNull { body[key] = value } }
-        if let forced = route.forceTemperature {
-            body["temperature"] = .number(JSONNumber(forced))
-        } else if let temperature = request["temperature"], !temperature.isNull {
-            body["temperature"] = temperature
-        }
+        for (key, value) in request where !gatewayOwned.contains(key) && !value.isNull { body[key] = value }
+        if let forced = route.forceTemperature { body["temperature"] = .number(JSONNumber(forced)) }
         if let limit = ChatContent.maxTokens(request) {
-            // OpenAI's reasoning models (o-series, gpt-5) reject the deprecated `max_tokens`; its
-            // other models accept both. Compatible servers mostly know only `max_tokens`.
             body[route.provider == .openAI ? "max_completion_tokens" : "max_tokens"] = .number(JSONNumber(limit))
         }
         body["stream"] = true

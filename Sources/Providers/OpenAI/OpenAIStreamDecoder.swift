@@ -6,7 +6,8 @@ import GatewayCore
 /// `index`, so interleaved parallel calls stay apart). `finish_reason` is forwarded at once; the
 /// usage-only chunk (`choices: []`) that `include_usage` adds comes after it. `reasoning_content`
 /// deltas (xAI, BytePlus, DeepSeek-style servers) are dropped: hidden reasoning is not part of
-/// the answer the gateway returns and signs. A chunk carrying `{"error": …}` (how OpenAI and
+/// the answer the gateway returns and signs. `logprobs.content` entries (when the client asked for
+/// them) become `.logprobs` events. A chunk carrying `{"error": …}` (how OpenAI and
 /// compatible servers report failures after the 200) ends the stream with an error.
 struct OpenAIStreamDecoder: UpstreamStreamDecoder {
     private(set) var isComplete = false
@@ -24,6 +25,7 @@ struct OpenAIStreamDecoder: UpstreamStreamDecoder {
         var events: [CompletionEvent] = []
         if let choice = chunk["choices"]?.arrayValue?.first(where: { ($0["index"]?.numberValue?.intValue ?? 0) == 0 }) {
             let delta = choice["delta"]
+            if let entries = choice["logprobs"]?["content"]?.arrayValue, !entries.isEmpty { events.append(.logprobs(entries)) }
             if let text = delta?["content"]?.stringValue, !text.isEmpty { events.append(.text(text)) }
             for call in delta?["tool_calls"]?.arrayValue ?? [] {
                 guard let index = call["index"]?.numberValue?.intValue else {

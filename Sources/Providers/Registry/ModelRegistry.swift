@@ -28,9 +28,14 @@ public struct ConfiguredModel: Sendable, Hashable {
 public struct UnknownModelError: Error, Equatable, CustomStringConvertible {
     public let model: String
     public let supported: [String]
+    /// Set when the id is one a provider has retired: the API answers 400 naming the replacement.
+    public var retiredInFavourOf: String? = nil
 
     public var description: String {
-        "Unsupported model: '\(model)'. Supported models: \(supported.joined(separator: ", "))"
+        if let replacement = retiredInFavourOf {
+            return "The model '\(model)' has been retired by its provider and is no longer served; use '\(replacement)' instead"
+        }
+        return "Unsupported model: '\(model)'. Supported models: \(supported.joined(separator: ", "))"
     }
 }
 
@@ -64,9 +69,21 @@ public struct ModelRegistry: Sendable {
     public var modelIDs: [String] { routes.keys.sorted() }
 
     public func route(for model: String) throws(UnknownModelError) -> ModelRoute {
-        guard let route = routes[Self.normalize(model)] else { throw UnknownModelError(model: model, supported: modelIDs) }
+        let id = Self.normalize(model)
+        if let replacement = Self.retired[id] {
+            throw UnknownModelError(model: model, supported: modelIDs, retiredInFavourOf: replacement)
+        }
+        guard let route = routes[id] else { throw UnknownModelError(model: model, supported: modelIDs) }
         return route
     }
+
+    /// Ids upstream's table still routes but their provider no longer lists, with the id to use.
+    /// Source: the model list of the current official `anthropic` SDK (2.17,
+    /// `anthropic/types/model_param.py`), which no longer names Claude Sonnet 4.0 or 4.5.
+    static let retired: [String: String] = [
+        "claude-sonnet-4-0": "claude-sonnet-4-6", "claude-4.0-sonnet": "claude-sonnet-4-6",
+        "claude-sonnet-4-5": "claude-sonnet-4-6",
+    ]
 
     /// Python's `str.strip()` (Unicode whitespace) then `str.lower()`.
     static func normalize(_ model: String) -> String {
@@ -102,19 +119,20 @@ public struct ModelRegistry: Sendable {
 
     /// Upstream's `model_registry.py` table, the seed's ByteDance models (BytePlus ModelArk model
     /// ids; prices are ModelArk's list prices for the ≤128k-token tier), `gemini-3-pro-preview`
-    /// from the seed's model list, and `local`.
+    /// from the seed's model list, and `local`. Sources per provider: OpenAI and xAI ids as their
+    /// model pages list them; Anthropic ids as the official `anthropic` SDK 2.17 lists them
+    /// (`types/model_param.py`, retired ids in ``retired``); Gemini ids as google-genai 3.6 calls
+    /// them on `v1beta` (`models/{id}:streamGenerateContent`).
     private static let builtIn: [Entry] = [
         Entry(ids: ["gpt-4.1", "gpt-4.1-2025-04-14"], provider: .openAI, apiName: "gpt-4.1-2025-04-14", input: 0.000002, output: 0.000008),
         Entry(ids: ["o4-mini"], provider: .openAI, apiName: "o4-mini", input: 0.0000011, output: 0.0000044, forceTemperature: 1.0),
         Entry(ids: ["gpt-5"], provider: .openAI, apiName: "gpt-5", input: 0.00000125, output: 0.00001),
         Entry(ids: ["gpt-5-mini"], provider: .openAI, apiName: "gpt-5-mini", input: 0.00000025, output: 0.000002),
         Entry(ids: ["gpt-5.2"], provider: .openAI, apiName: "gpt-5.2", input: 0.00000175, output: 0.000014),
-        Entry(ids: ["claude-sonnet-4-5"], provider: .anthropic, apiName: "claude-sonnet-4-5", input: 0.000003, output: 0.000015),
         Entry(ids: ["claude-sonnet-4-6"], provider: .anthropic, apiName: "claude-sonnet-4-6", input: 0.000003, output: 0.000015),
         Entry(ids: ["claude-haiku-4-5"], provider: .anthropic, apiName: "claude-haiku-4-5-20251001", input: 0.000001, output: 0.000005),
         Entry(ids: ["claude-opus-4-5"], provider: .anthropic, apiName: "claude-opus-4-5-20251101", input: 0.000005, output: 0.000025),
         Entry(ids: ["claude-opus-4-6"], provider: .anthropic, apiName: "claude-opus-4-6", input: 0.000005, output: 0.000025),
-        Entry(ids: ["claude-sonnet-4-0", "claude-4.0-sonnet"], provider: .anthropic, apiName: "claude-sonnet-4-0", input: 0.000003, output: 0.000015),
         Entry(ids: ["gemini-2.5-flash"], provider: .google, apiName: "gemini-2.5-flash", input: 0.0000003, output: 0.0000025, thinkingBudget: 0),
         Entry(ids: ["gemini-2.5-pro"], provider: .google, apiName: "gemini-2.5-pro", input: 0.00000125, output: 0.00001, thinkingBudget: 128),
         Entry(ids: ["gemini-2.5-flash-lite"], provider: .google, apiName: "gemini-2.5-flash-lite", input: 0.0000001, output: 0.0000004, thinkingBudget: 0),

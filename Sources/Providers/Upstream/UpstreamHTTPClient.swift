@@ -59,10 +59,60 @@ public final class UpstreamHTTPClient: Sendable {
     private func run<Decoder: UpstreamStreamDecoder>(
         _ request: UpstreamRequest, provider: ProviderKind, decoder: Decoder, yield: (CompletionEvent) -> Void
     ) async throws {
+        var decoder = decoder
+        try await forEachEvent(request, provider: provider, isComplete: { decoder.isComplete }) { event in
+            for completionEvent in try decoder.decode(event) { yield(completionEvent) }
+        }
+        for completionEvent in try decoder.finish() { yield(completionEvent) }
+    }
+
+    /// Sends `request` and yields its server-sent events verbatim (name and data as upstream
+    /// wrote them), for routes that pass a provider's own stream through. Errors are ``ProviderError``s.
+    func events(_ request: UpstreamRequest, provider: ProviderKind) -> AsyncThrowingStream<SSEEvent, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: SSEEvent.self)
+        let task = Task {
+            do {
+                try await forEachEvent(request, provider: provider, isComplete: { false }) { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: Self.classify(error))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Sends `request` and returns its JSON object body (a non-streaming call).
+    func json(_ request: UpstreamRequest, provider: ProviderKind) async throws(ProviderError) -> JSONObject {
+        do {
+            let response = try await open(request, provider: provider, accept: "application/json")
+            let body = try await response.body.collect(upTo: configuration.maxEventBytes)
+            return try JSONObject.upstream(String(decoding: body.readableBytesView, as: UTF8.self), what: "\(provider.name) response")
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    private func forEachEvent(
+        _ request: UpstreamRequest, provider: ProviderKind, isComplete: () -> Bool, _ handle: (SSEEvent) throws -> Void
+    ) async throws {
+        let response = try await open(request, provider: provider, accept: "text/event-stream")
+        var parser = SSEParser(maxEventBytes: configuration.maxEventBytes)
+        reading: for try await buffer in response.body {
+            for event in try parser.feed(buffer.readableBytesView) {
+                try handle(event)
+                if isComplete() { break reading }
+            }
+        }
+        if !isComplete(), let event = parser.finish() { try handle(event) }
+    }
+
+    /// Sends the request; a non-2xx answer becomes the matching ``ProviderError``.
+    private func open(_ request: UpstreamRequest, provider: ProviderKind, accept: String) async throws -> HTTPClientResponse {
         var httpRequest = HTTPClientRequest(url: request.url)
         httpRequest.method = .POST
         httpRequest.headers.add(name: "content-type", value: "application/json")
-        httpRequest.headers.add(name: "accept", value: "text/event-stream")
+        httpRequest.headers.add(name: "accept", value: accept)
         for (name, value) in request.headers { httpRequest.headers.add(name: name, value: value) }
         httpRequest.body = .bytes(request.body)
 
@@ -75,18 +125,7 @@ public final class UpstreamHTTPClient: Sendable {
             let body = try? await response.body.collect(upTo: 64 << 10)
             throw ProviderError.upstreamStatus(code: Int(response.status.code), message: Self.errorMessage(body, status: response.status.code, reason: response.status.reasonPhrase))
         }
-        var decoder = decoder
-        var parser = SSEParser(maxEventBytes: configuration.maxEventBytes)
-        reading: for try await buffer in response.body {
-            for event in try parser.feed(buffer.readableBytesView) {
-                for completionEvent in try decoder.decode(event) { yield(completionEvent) }
-                if decoder.isComplete { break reading }
-            }
-        }
-        if !decoder.isComplete, let event = parser.finish() {
-            for completionEvent in try decoder.decode(event) { yield(completionEvent) }
-        }
-        for completionEvent in try decoder.finish() { yield(completionEvent) }
+        return response
     }
 
     /// The provider's own message from an error body (`{"error":{"message"}}` for OpenAI,

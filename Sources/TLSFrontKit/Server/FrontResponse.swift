@@ -16,10 +16,8 @@ enum FrontResponse {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func dialect(ofPath path: String) -> APIDialect { path.hasPrefix("/v1/messages") ? .anthropic : .openAI }
-
     static func error(_ error: APIError, path: String) -> Response {
-        let dialect = dialect(ofPath: path)
+        let dialect = APIDialect(path: path)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }

@@ -170,7 +170,7 @@ struct WorkerProxy: Sendable {
                         let broken = Self.brokenMidResponse(error, worker: worker, pool: pool, logger: logger)
                         guard isEventStream, !(broken is CancellationError) else { throw broken }
                         let failure = APIError.upstream("the inference worker stopped in the middle of this stream; the answer is incomplete and unsigned")
-                        let frame = (endsAnEvent ? [] : Array("\n\n".utf8)) + failure.streamFrame(FrontResponse.dialect(ofPath: path))
+                        let frame = (endsAnEvent ? [] : Array("\n\n".utf8)) + failure.streamFrame(APIDialect(path: path))
                         try await bodyWriter.write(ByteBuffer(bytes: frame))
                         break
                     }

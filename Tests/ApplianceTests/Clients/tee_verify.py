@@ -17,7 +17,7 @@ Any mismatch raises VerificationError naming what differed.
 Library use: `SigningKey.fetch(url, cafile)` then `verify_exchange(route, request_bytes, response_bytes,
 stream=…, key=…)`. Command line (exit 0 verified, 1 mismatch, 2 unusable input):
 
-    tee_verify.py --url URL --cacert PEM --route chat|completions|messages \
+    tee_verify.py --url URL --cacert PEM --route chat|completions|messages|anthropic \
                   --request FILE --response FILE [--stream]
 """
 import argparse
@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 TEE_FIELDS = ("tee_signature", "tee_request_hash", "tee_output_hash", "tee_timestamp", "tee_id")
-ROUTES = ("chat", "completions", "messages")
+ROUTES = ("chat", "completions", "messages", "anthropic")
 
 
 class VerificationError(Exception):
@@ -262,7 +262,99 @@ def request_projection(route, request_bytes):
         return completions_projection(body)
     if route == "messages":
         return chat_projection(anthropic_to_chat(body))
+    if route == "anthropic":
+        return native_anthropic_projection(body)
     raise VerificationError(f"unknown route {route!r}")
+
+
+# Native Anthropic (/v1/messages to a Claude model), wire-contracts §3.5.1 and §4.1
+
+NATIVE_REQUEST_FIELDS = ("system", "messages", "max_tokens", "temperature", "top_p", "top_k", "stop_sequences",
+                         "tools", "tool_choice", "thinking", "output_config")
+
+
+def _native_block(block):
+    """A request block as hashed: no cache_control; base64 sources without their data."""
+    if not isinstance(block, dict):
+        return block
+    out = {k: v for k, v in block.items() if k != "cache_control"}
+    source = out.get("source")
+    if isinstance(source, dict) and source.get("type") == "base64":
+        out["source"] = {k: v for k, v in source.items() if k != "data"}
+    if isinstance(out.get("content"), list):
+        out["content"] = [_native_block(b) for b in out["content"]]
+    return out
+
+
+def native_anthropic_projection(body):
+    projected = {"model": body["model"]}
+    for key in NATIVE_REQUEST_FIELDS:
+        value = body.get(key)
+        if value is None:
+            continue
+        if key == "messages":
+            value = [
+                {**m, "content": [_native_block(b) for b in m["content"]]} if isinstance(m.get("content"), list) else m
+                for m in value
+            ]
+        elif key in ("system", "tools") and isinstance(value, list):
+            value = [_native_block(b) for b in value]
+        projected[key] = value
+    return projected
+
+
+def native_output_block(block):
+    kind = block["type"]
+    keys = {"text": ("text",), "thinking": ("thinking",), "redacted_thinking": ("data",),
+            "tool_use": ("id", "name", "input"), "server_tool_use": ("id", "name", "input")}.get(kind)
+    if keys is None:
+        return {k: v for k, v in block.items() if k not in ("citations", "cache_control")}
+    return {"type": kind, **{k: block.get(k) for k in keys}}
+
+
+class NativeAnswer:
+    """A native Anthropic answer: its content blocks and the tee_* fields."""
+
+    def __init__(self, content, fields, detail):
+        self.content = content
+        self.fields = fields
+        self.detail = detail
+        self.tool_calls = [b for b in content if b["type"] == "tool_use"]
+        self.text = "".join(b.get("text", "") for b in content if b["type"] == "text")
+
+    def output_hash(self) -> str:
+        return keccak(canonical([native_output_block(b) for b in self.content])).hex()
+
+
+def native_anthropic_answer(response_bytes, stream):
+    if not stream:
+        body = json.loads(response_bytes)
+        require(body.get("type") == "message", f"not an Anthropic message: {body.get('type')!r}")
+        return NativeAnswer(body["content"], _tee(body, "message"), {})
+    events = sse_events(response_bytes)
+    names = [name for name, _ in events]
+    require(names and names[0] == "message_start", f"stream does not open with message_start: {names[:3]}")
+    require(names[-1] == "message_stop", f"stream does not end with message_stop: {names[-3:]}")
+    blocks, partial, signed = {}, {}, []
+    for name, data in events:
+        event = json.loads(data)
+        require(name != "error", f"the stream carried an error: {event.get('error')}")
+        if name == "content_block_start":
+            blocks[event["index"]] = dict(event["content_block"])
+        elif name == "content_block_delta":
+            block, delta = blocks[event["index"]], event["delta"]
+            for kind, field in (("text_delta", "text"), ("thinking_delta", "thinking"), ("signature_delta", "signature")):
+                if delta["type"] == kind:
+                    block[field] = block.get(field, "") + delta[field]
+            if delta["type"] == "input_json_delta":
+                partial[event["index"]] = partial.get(event["index"], "") + delta["partial_json"]
+        elif name == "content_block_stop" and event["index"] in partial:
+            text = partial.pop(event["index"])
+            blocks[event["index"]]["input"] = json.loads(text) if text.strip() else {}
+        elif name == "message_delta" and "tee_signature" in event:
+            signed.append(event)
+    require(len(signed) == 1, f"expected tee_* on exactly one message_delta, found {len(signed)}")
+    return NativeAnswer([blocks[i] for i in sorted(blocks)], _tee(signed[0], "message_delta"), {"events": names})
 
 
 def request_hash(route, request_bytes) -> str:
@@ -410,7 +502,8 @@ def messages_answer(response_bytes, stream):
     return Answer(text, calls, _tee(signed[0], "message_delta"), {"events": names})
 
 
-ANSWER_READERS = {"chat": chat_answer, "completions": completions_answer, "messages": messages_answer}
+ANSWER_READERS = {"chat": chat_answer, "completions": completions_answer, "messages": messages_answer,
+                  "anthropic": native_anthropic_answer}
 
 
 # ---------------------------------------------------------------------------------------------
