@@ -172,6 +172,7 @@ let package = Package(
             exclude: ["Oracle"]
         ),
         .testTarget(name: "OHTTPTests", dependencies: ["OHTTP", "GatewayCore"], exclude: ["Oracle"]),
+        .testTarget(name: "GatewayClientTests", dependencies: ["GatewayClient", "GatewayCore", "OHTTP"]),
         .testTarget(name: "EnclaveIPCTests", dependencies: ["EnclaveIPC", log] + nio),
         .testTarget(name: "KeyServiceKitTests", dependencies: ["KeyServiceKit", "GatewayContracts"]),
         .testTarget(

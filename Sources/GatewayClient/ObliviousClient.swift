@@ -52,8 +52,8 @@ public struct ObliviousRequest: Sendable {
 
 /// A decrypted answer and its verification against the attested signing key.
 public struct ObliviousAnswer: Sendable {
-    /// The inner status (for `.json` requests, which carry no status: 200, or the error body's
-    /// status is unknown and reported as 0 when the body is an error object).
+    /// The inner HTTP status. The raw JSON form carries none: its answers report 200, or 0 when
+    /// the body is an error object (`{"error": …}`).
     public let status: Int
     public let contentType: String?
     /// The inner body: JSON, or the SSE text of a stream.
@@ -63,9 +63,10 @@ public struct ObliviousAnswer: Sendable {
     public let sealedChunks: Int
     /// The suite the request was sealed with.
     public let suite: HPKESuite
-    /// Signature, output hash and request hash checks; empty checks only for unsigned answers
-    /// (errors, `/v1/models`, `count_tokens`), which `signed` reports.
+    /// Signature, output hash and request hash checks of a signed answer; empty for answers
+    /// that carry no signature (errors, `/v1/models`, `count_tokens`).
     public let checks: CheckList
+    /// Whether the route signs its answers (a 2xx from chat, completions or messages).
     public let signed: Bool
 
     /// A signed answer whose every check passed.
