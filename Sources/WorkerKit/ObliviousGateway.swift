@@ -186,6 +186,8 @@ struct InnerRequest: Sendable {
     let path: String
     let contentType: String?
     let body: [UInt8]
+    /// The headers the pipeline may use (`anthropic-*`, as for a plain request): none for raw JSON.
+    var headers: [(String, String)] = []
 
     /// Fields upstream strips from a raw JSON body before dispatch: identifiers a client may
     /// send out of habit, which would undo the anonymity OHTTP provides. None is signed.
@@ -206,7 +208,11 @@ struct InnerRequest: Sendable {
         }
         let path = String(request.path.prefix { $0 != "?" })
         let contentType = request.headerFields.first { $0.name == "content-type" }?.value
-        return (.binaryHTTP, .success(InnerRequest(method: request.method, path: path, contentType: contentType, body: request.content)))
+        let headers = request.headerFields.filter { WorkerRoutes.isPipelineHeader($0.name) }.map { ($0.name, $0.value) }
+        return (
+            .binaryHTTP,
+            .success(InnerRequest(method: request.method, path: path, contentType: contentType, body: request.content, headers: headers))
+        )
     }
 
     /// The body without `strippedJSONFields`; a body that does not parse is left for the

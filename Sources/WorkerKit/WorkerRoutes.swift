@@ -64,9 +64,13 @@ struct WorkerRoutes: Sendable {
     static func clientHeaders(_ request: Request) -> [(String, String)] {
         request.headers.compactMap { field in
             let name = field.name.canonicalName
-            return name.hasPrefix("anthropic-") ? (name, field.value) : nil
+            return isPipelineHeader(name) ? (name, field.value) : nil
         }
     }
+
+    /// Whether the pipeline may see a client header (lowercased name), for plain and OHTTP
+    /// inner requests alike.
+    static func isPipelineHeader(_ name: String) -> Bool { name.lowercased().hasPrefix("anthropic-") }
 
     private func withIdentity(_ body: (SigningIdentity) throws -> [UInt8]) async throws -> Response {
         guard let identity = identity.current else { return Self.notReady(.openAI) }
@@ -182,16 +186,15 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension WorkerRoutes {
     /// The inference routes an OHTTP inner request may name, with their methods.
-    static let innerMethodsByPath: [String: String] = [
-        "/v1/chat/completions": "POST", "/v1/completions": "POST", "/v1/messages": "POST",
-        "/v1/messages/count_tokens": "POST", "/v1/models": "GET",
-    ]
+    static let innerMethodsByPath: [String: String] = methodsByPath.filter { path, _ in
+        path == "/v1/models" || path == InferenceRequest.Route.countTokensPath || InferenceRequest.Route(path: path) != nil
+    }
 
     /// Runs a decapsulated OHTTP inner request through the same handlers as the routes above:
     /// the same validation, provider call and signing, with no second HTTP hop. Errors come
     /// back as replies in the route's dialect, for the gateway to seal.
     func dispatch(_ inner: InnerRequest) async -> WorkerReply {
-        let dialect: APIDialect = inner.path.hasPrefix("/v1/messages") ? .anthropic : .openAI
+        let dialect = APIDialect(path: inner.path)
         guard let allowed = Self.innerMethodsByPath[inner.path] else {
             return .json(.unknownPath(method: inner.method, path: inner.path), dialect)
         }
@@ -204,12 +207,12 @@ extension WorkerRoutes {
         guard identity.current != nil else {
             return .json(.unavailable("the worker is starting: it has not reached key-service yet", retryAfterSeconds: 1), dialect)
         }
-        switch inner.path {
-        case "/v1/chat/completions": return await endpoint.respond(route: .chatCompletions, body: inner.body)
-        case "/v1/completions": return await endpoint.respond(route: .completions, body: inner.body)
-        case "/v1/messages": return await endpoint.respond(route: .messages, body: inner.body)
-        case "/v1/messages/count_tokens": return endpoint.countTokens(body: inner.body)
-        default: return .json(status: 200, body: modelsBody())
+        if let route = InferenceRequest.Route(path: inner.path) {
+            return await endpoint.respond(route: route, body: inner.body, headers: inner.headers)
         }
+        if inner.path == InferenceRequest.Route.countTokensPath {
+            return await endpoint.countTokens(body: inner.body, headers: inner.headers)
+        }
+        return .json(status: 200, body: modelsBody())
     }
 }
