@@ -67,6 +67,14 @@ let package = Package(
             ] + nio
         ),
         .target(name: "InferenceAPI", dependencies: ["GatewayCore"]),
+        // The enclave image format: EIF writer/reader, PCRs, the newc ramdisk (docs/eif.md).
+        .target(
+            name: "EIF",
+            dependencies: ["GatewayCore", "Attestation"] + crypto + [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
 
         // The processes' logic, one library each, so executables stay thin and it is testable.
         .target(name: "KeyServiceKit", dependencies: ["GatewayCore", "Attestation", "OHTTP", "EnclaveIPC", log] + crypto),
@@ -107,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "GatewayCtl",
             dependencies: [
-                "GatewayCore", "Attestation", "OHTTP", "KeyServiceKit", cli,
+                "GatewayCore", "Attestation", "OHTTP", "KeyServiceKit", "EIF", cli,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -153,6 +161,12 @@ let package = Package(
             dependencies: ["Providers", "UpstreamMock", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"], exclude: ["Oracle"]),
+        // Depends on GatewayCtl so `swift test` builds the gatewayctl the CLI tests run.
+        .testTarget(
+            name: "EIFTests",
+            dependencies: ["EIF", "Attestation", "GatewayCtl"] + crypto + [.product(name: "X509", package: "swift-certificates")],
+            exclude: ["Oracle"]
+        ),
         // Depend on the executables so `swift test` builds the binaries they run.
         .testTarget(
             name: "ApplianceTests",
