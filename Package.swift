@@ -88,6 +88,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio + crypto
         ),
+        // The enclave image format: EIF writer/reader, PCRs, the newc ramdisk (docs/eif.md).
+        .target(
+            name: "EIF",
+            dependencies: ["GatewayCore", "Attestation"] + crypto + [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
 
         // The processes' logic, one library each, so executables stay thin and it is testable.
         .target(
@@ -151,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "GatewayCtl",
             dependencies: [
-                "GatewayClient", "GatewayContracts", "GatewayCore", "Attestation", "OHTTP", cli,
+                "GatewayClient", "GatewayContracts", "GatewayCore", "Attestation", "OHTTP", "EIF", cli,
             ] + crypto
         ),
 
@@ -204,6 +212,12 @@ let package = Package(
             dependencies: ["Providers", "UpstreamMock", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"], exclude: ["Oracle"]),
+        // Depends on GatewayCtl so `swift test` builds the gatewayctl the CLI tests run.
+        .testTarget(
+            name: "EIFTests",
+            dependencies: ["EIF", "Attestation", "GatewayCtl"] + crypto + [.product(name: "X509", package: "swift-certificates")],
+            exclude: ["Oracle"]
+        ),
         // Depend on the executables so `swift test` builds the binaries they run.
         .testTarget(
             name: "ApplianceTests",
