@@ -1,4 +1,8 @@
 #define _GNU_SOURCE
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <string.h>
 #include "CProcess.h"
 
 #include <errno.h>
@@ -188,4 +192,28 @@ int gw_set_not_dumpable(void) {
 
 int gw_pipe(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int gw_loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof(request));
+    strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    if (request.ifr_flags & IFF_UP) {
+        close(fd);
+        return 0;
+    }
+    request.ifr_flags |= IFF_UP | IFF_RUNNING;
+    int result = ioctl(fd, SIOCSIFFLAGS, &request);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result < 0 ? -1 : 1;
 }

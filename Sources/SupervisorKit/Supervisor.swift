@@ -1,3 +1,4 @@
+import CProcess
 import EnclaveIPC
 import GatewayCore
 import Foundation
@@ -82,6 +83,7 @@ public actor Supervisor {
     /// a graceful stop. Throws when start-up fails (after stopping what had started) or when
     /// the appliance was stopped because key-service died.
     public func run(onReady: @Sendable (ApplianceReady) async -> Void = { _ in }) async throws {
+        bringLoopbackUp()
         try checkPrograms()
         try configuration.roles?.validate()
         try RuntimeLayout.prepare(configuration)
@@ -113,6 +115,19 @@ public actor Supervisor {
             group.cancelAll()
         }
         if let fatalReason { throw SupervisorError.applianceStopped(fatalReason) }
+    }
+
+    /// Boot step 1 (ARCHITECTURE §3): an enclave starts with `lo` down, and the egress bridge,
+    /// tls-front in dev and any loopback TCP between the processes need it up. Already up (any
+    /// ordinary machine) is left alone; a failure is reported, not fatal, because an appliance
+    /// that talks only over Unix sockets and vsock still works.
+    private func bringLoopbackUp() {
+        switch gw_loopback_up() {
+        case 1: output("[supervisor] brought the loopback interface up")
+        case 0: break
+        default:
+            output("[supervisor] warning: could not bring the loopback interface up (\(String(cString: strerror(errno)))); the egress bridge on 127.0.0.1 needs it")
+        }
     }
 
     private func checkPrograms() throws(SupervisorError) {

@@ -145,6 +145,30 @@ extension RuntimeTests {
             }
         }
 
+        /// An enclave boots with `lo` down; so does a fresh network namespace. The supervisor
+        /// brings it up, or tls-front on 127.0.0.1 could not be reached from inside.
+        @Test func theSupervisorBringsLoopbackUpInANamespaceWhereItIsDown() async throws {
+            let script = """
+                ip link show lo | grep -q 'state DOWN' || { echo "lo was not down in the new namespace"; exit 3; }
+                dir=$(mktemp -d /tmp/netns-XXXXXX)
+                "$0" --dev --workers 1 --port 18941 --runtime-dir "$dir/run" > "$dir/log" 2>&1 &
+                pid=$!
+                for _ in $(seq 1 300); do
+                    if curl -s --max-time 2 --cacert "$dir/run/tls-cert.pem" https://127.0.0.1:18941/health > "$dir/health" 2>/dev/null; then break; fi
+                    sleep 0.2
+                done
+                kill -TERM "$pid"; wait "$pid"
+                cat "$dir/health"; echo; grep loopback "$dir/log"; ip link show lo | head -1
+                rm -rf "$dir"
+                """
+            let result = try await offThePool {
+                try run(URL(fileURLWithPath: "/usr/bin/unshare"), ["--net", "--", "/bin/sh", "-c", script, executable("supervisor").path])
+            }
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains(#""status":"ok""#), "tls-front was not reachable on 127.0.0.1: \(result.stdout)")
+            #expect(result.stdout.contains("brought the loopback interface up"), "\(result.stdout)")
+        }
+
         /// A child that crashes (here tls-front, trapping as the request-body bug once made it) is
         /// not held by Swift's crash reporter: it runs with `SWIFT_BACKTRACE=enable=no`, so the
         /// supervisor sees the exit at once and a new tls-front serves on the same address.

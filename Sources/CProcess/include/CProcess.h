@@ -60,4 +60,9 @@ int gw_pipe(int fds[2]);
 /// uid. Returns 0 or -1 with errno set.
 int gw_set_not_dumpable(void);
 
+/// Brings the loopback interface `lo` up if it is down (a Nitro Enclave boots with it down).
+/// Returns 1 when it was brought up, 0 when it already was, or -1 with errno set (EPERM
+/// without CAP_NET_ADMIN).
+int gw_loopback_up(void);
+
 #endif
