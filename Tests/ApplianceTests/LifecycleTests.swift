@@ -151,14 +151,17 @@ extension RuntimeTests {
             let script = """
                 ip link show lo | grep -q 'state DOWN' || { echo "lo was not down in the new namespace"; exit 3; }
                 dir=$(mktemp -d /tmp/netns-XXXXXX)
+                chmod 755 "$dir"   # the role uids must reach the runtime directory inside
                 "$0" --dev --workers 1 --port 18941 --runtime-dir "$dir/run" > "$dir/log" 2>&1 &
                 pid=$!
                 for _ in $(seq 1 300); do
-                    if curl -s --max-time 2 --cacert "$dir/run/tls-cert.pem" https://127.0.0.1:18941/health > "$dir/health" 2>/dev/null; then break; fi
+                    curl -s --max-time 2 --cacert "$dir/run/tls-cert.pem" https://127.0.0.1:18941/health > "$dir/health" 2>/dev/null
+                    if grep -q '"status":"ok"' "$dir/health"; then break; fi
                     sleep 0.2
                 done
                 kill -TERM "$pid"; wait "$pid"
                 cat "$dir/health"; echo; grep loopback "$dir/log"; ip link show lo | head -1
+                grep -q '"status":"ok"' "$dir/health" || tail -20 "$dir/log"
                 rm -rf "$dir"
                 """
             let result = try await offThePool {
