@@ -40,7 +40,7 @@ let package = Package(
         fuzzTarget("FuzzConnectHead", ["HostProxyKit"], extra: [nioCore, nioEmbedded]),
         fuzzTarget("FuzzFrameDecoder", ["EnclaveIPC"], extra: [nioCore]),
         fuzzTarget("FuzzKeyServiceCodec", ["EnclaveIPC"], extra: [nioCore]),
-        fuzzTarget("FuzzControlCommand", ["SupervisorKit", "EnclaveIPC"]),
+        fuzzTarget("FuzzControlCommand", ["SupervisorKit", "EnclaveIPC"], extra: [nioCore]),
         fuzzTarget("FuzzOHTTPKeyConfigs", ["OHTTP"]),
         fuzzTarget("FuzzOHTTPRequest", ["OHTTP"]),
         fuzzTarget("FuzzOHTTPChunkedResponse", ["OHTTP"]),

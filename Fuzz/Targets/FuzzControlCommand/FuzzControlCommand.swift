@@ -1,6 +1,7 @@
 import Dispatch
 import EnclaveIPC
 import FuzzSupport
+import NIOCore
 
 @testable import SupervisorKit
 
@@ -24,8 +25,8 @@ let supervisor = Supervisor(
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = FuzzDriver.bytes(data, size)
     // What SupervisorControlServer.handle does with the bytes it read.
-    let line = Array(input.prefix(SupervisorControlServer.maximumLineBytes + 1))
-    let command = String(decoding: line, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+    let line = ByteBuffer(bytes: input.prefix(SupervisorControlServer.maximumLineBytes + 1))
+    let command = SupervisorControlServer.command(from: line)
     let reply = run(command)
     let words = command.split(whereSeparator: { $0 == " " || $0 == "\r" || $0 == "\t" })
     // Line ends and blanks separate words, however the client ended its line (`nc -C` and

@@ -23,7 +23,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let whole = open([stream[...]], limit: limit)
     let split = open(FuzzDriver.splits(count: stream.count, seed: seed).map { stream[$0] }, limit: limit)
     FuzzDriver.require(whole.chunks == split.chunks || whole.error != nil || split.error != nil, "chunks depend on the split")
-    FuzzDriver.require(whole.error == split.error, "errors depend on the split: \(String(describing: whole.error)) vs \(String(describing: split.error))")
+    FuzzDriver.require(comparable(whole.error) == comparable(split.error), "errors depend on the split: \(String(describing: whole.error)) vs \(String(describing: split.error))")
     FuzzDriver.require(whole.final == split.final, "the final chunk depends on the split")
 
     // Whatever opened must survive sealing with the same boundaries.
@@ -40,6 +40,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         FuzzDriver.require(again.error == nil && again.chunks == whole.chunks && again.final == final, "re-sealed stream opens differently")
     }
     return 0
+}
+
+/// An oversized final chunk is refused as soon as more than the limit is buffered, so the
+/// length it reports is what had arrived by then (known finding, see docs/fuzzing.md); the
+/// limit and the offset must still agree.
+func comparable(_ error: ResponseError?) -> ResponseError? {
+    if case .chunkTooLarge(_, let limit, let offset)? = error { return .chunkTooLarge(length: 0, limit: limit, offset: offset) }
+    return error
 }
 
 struct Opened {
