@@ -35,6 +35,9 @@ let package = Package(
         .library(name: "InferenceAPI", targets: ["InferenceAPI"]),
         .library(name: "GatewayContracts", targets: ["GatewayContracts"]),
         .library(name: "GatewayClient", targets: ["GatewayClient"]),
+        // Exported for the fuzz package (Fuzz/Package.swift), which depends on this one by path.
+        .library(name: "HostProxyKit", targets: ["HostProxyKit"]),
+        .library(name: "SupervisorKit", targets: ["SupervisorKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),

@@ -53,7 +53,7 @@ struct SupervisorControlServer: Sendable {
                 line.writeBuffer(&chunk)
                 if line.readableBytesView.contains(0x0A) || line.readableBytes > Self.maximumLineBytes { break }
             }
-            let command = String(buffer: line).split(separator: "\n").first.map(String.init) ?? ""
+            let command = Self.command(from: line)
             let reply: String
             if let gate {
                 switch gate.admit(command, teeID: await supervisor.teeID) {
@@ -68,6 +68,15 @@ struct SupervisorControlServer: Sendable {
             }
             try await outbound.write(ByteBuffer(string: reply + "\n"))
         }
+    }
+
+    /// The command line: the bytes before the first LF, without a CR ending it, so a client that
+    /// ends lines with CRLF (telnet, `nc -C`) is understood. Cut at the byte, not the Character:
+    /// Swift treats "\r\n" as one Character, which splitting on "\n" never matches.
+    static func command(from line: ByteBuffer) -> String {
+        var bytes = line.readableBytesView.prefix { $0 != 0x0A }
+        if bytes.last == 0x0D { bytes = bytes.dropLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func execute(_ command: String, on supervisor: Supervisor) async -> String {
