@@ -35,7 +35,7 @@ let package = Package(
         fuzzTarget("FuzzCBOR", ["Attestation"]),
         fuzzTarget("FuzzCOSE", ["Attestation"]),
         fuzzTarget("FuzzNSMResponse", ["Attestation"]),
-        fuzzTarget("FuzzSSE", ["Providers"]),
+        fuzzTarget("FuzzSSE", ["GatewayCore"]),
         fuzzTarget("FuzzProxyHeader", ["EnclaveIPC"]),
         fuzzTarget("FuzzConnectHead", ["HostProxyKit"], extra: [nioCore, nioEmbedded]),
         fuzzTarget("FuzzFrameDecoder", ["EnclaveIPC"], extra: [nioCore]),

@@ -1,5 +1,5 @@
 import FuzzSupport
-import Providers
+import GatewayCore
 
 /// The server-sent-events framer every streaming provider adapter feeds network buffers into.
 ///
