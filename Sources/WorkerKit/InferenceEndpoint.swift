@@ -132,7 +132,6 @@ struct InferenceEndpoint: Sendable {
     private func relayStream(_ request: NativeMessagesRequest, events: AsyncThrowingStream<SSEEvent, any Error>) -> WorkerReply {
         .eventStream(keepAlive: streamKeepAlive) { send in
             var relay = NativeMessagesStream()
-            let failure: APIError
             do {
                 for try await event in events {
                     let frames = try relay.relay(name: event.name, data: event.data)
@@ -146,18 +145,26 @@ struct InferenceEndpoint: Sendable {
                 let signature = try await sign(requestHash: request.canonical.hash, outputHash: relay.assembler.outputHash)
                 try send(relay.finish(signature))
                 return
-            } catch is ClientDisconnected {
-                logger.debug("client disconnected; generation cancelled")
-                return
-            } catch let error as ProviderError {
-                guard error != .cancelled else { return }
-                failure = .provider(error)
-            } catch let error as APIError {
-                failure = error
             } catch {
-                failure = .upstream("the provider stream failed: \(error)")
+                guard let failure = streamFailure(error) else { return }
+                try? send(relay.fail(failure))
             }
-            try? send(relay.fail(failure))
+        }
+    }
+
+    /// How a stream that threw ends: nil when nothing more is sent (the client left, so the
+    /// provider call was cancelled with it), else the error for the dialect's error frame.
+    private func streamFailure(_ error: any Error) -> APIError? {
+        switch error {
+        case is ClientDisconnected:
+            logger.debug("client disconnected; generation cancelled")
+            return nil
+        case let error as ProviderError:
+            return error == .cancelled ? nil : .provider(error)
+        case let error as APIError:
+            return error
+        default:
+            return .upstream("the provider stream failed: \(error)")
         }
     }
 
@@ -231,7 +238,6 @@ struct InferenceEndpoint: Sendable {
     private func stream(_ request: InferenceRequest, events: AsyncThrowingStream<CompletionEvent, any Error>) -> WorkerReply {
         .eventStream(keepAlive: streamKeepAlive) { send in
             var renderer = request.streamRenderer(id: ResponseID.make(for: request.route), created: UInt64(Date().timeIntervalSince1970))
-            let failure: APIError
             do {
                 for try await event in events {
                     let frames = try renderer.render(event)
@@ -240,18 +246,10 @@ struct InferenceEndpoint: Sendable {
                 let signature = try await sign(request, renderer.accumulator)
                 try send(renderer.finish(signature))
                 return
-            } catch is ClientDisconnected {
-                logger.debug("client disconnected; generation cancelled")
-                return
-            } catch let error as ProviderError {
-                guard error != .cancelled else { return }
-                failure = .provider(error)
-            } catch let error as APIError {
-                failure = error
             } catch {
-                failure = .upstream("the provider stream failed: \(error)")
+                guard let failure = streamFailure(error) else { return }
+                try? send(renderer.fail(failure))
             }
-            try? send(renderer.fail(failure))
         }
     }
 }
