@@ -116,16 +116,18 @@ struct WorkerProxy: Sendable {
     }
 
     /// A worker for the next attempt, waiting (bounded) while the pool has members but none is
-    /// ready. No members means the pool was drained on purpose: that is a 503 at once.
+    /// ready. No members means the pool was drained on purpose: that is a 503 at once. A worker
+    /// the request already failed on is taken again only once a health check passes (it was
+    /// restarted under the same socket, as after a crash).
     private func acquireWorker(excluding failedOn: [Endpoint]) async -> Endpoint? {
-        if let worker = pool.acquire(excluding: failedOn) { return worker }
+        func next() -> Endpoint? { pool.acquire(excluding: failedOn) ?? (failedOn.isEmpty ? nil : pool.acquire()) }
+        if let worker = next() { return worker }
         let deadline = ContinuousClock.now + queueTimeout
         while pool.readiness.total > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(10))
-            if let worker = pool.acquire(excluding: failedOn) { return worker }
+            if let worker = next() { return worker }
         }
-        // The one worker a request failed on may be the only one, and back by now.
-        return failedOn.isEmpty ? nil : pool.acquire()
+        return nil
     }
 
     /// Errors that mean the request never reached a worker process: safe to send elsewhere.
