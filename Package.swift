@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "InferenceAPI", targets: ["InferenceAPI"]),
         .library(name: "GatewayContracts", targets: ["GatewayContracts"]),
         .library(name: "GatewayClient", targets: ["GatewayClient"]),
+        .library(name: "ConfidentialProxyKit", targets: ["ConfidentialProxyKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -46,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
@@ -82,6 +84,19 @@ let package = Package(
             ] + nio + crypto
         ),
 
+        // confidential-proxy's logic: configuration, the local OpenAI/Anthropic server, the
+        // verified OHTTP path, the sealed disk cache and the daemon commands. Client code only.
+        .target(
+            name: "ConfidentialProxyKit",
+            dependencies: [
+                "GatewayClient", "GatewayCore", "Attestation", "OHTTP", "CSodium", hummingbird, log,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ] + crypto + nio
+        ),
+        // XChaCha20-Poly1305 from libsodium (Debian: libsodium-dev, installed by scripts/bootstrap).
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
         // The processes' logic, one library each, so executables stay thin and it is testable.
         .target(
             name: "KeyServiceKit", dependencies: ["GatewayCore", "GatewayContracts", "Attestation", "OHTTP", "EnclaveIPC", log] + crypto
@@ -105,7 +120,9 @@ let package = Package(
         .target(
             name: "HostProxyKit",
             dependencies: [
-                "EnclaveIPC", "CSystemd", log,
+                "EnclaveIPC", "CSystemd", log, hummingbird,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio
@@ -119,7 +136,7 @@ let package = Package(
         .executableTarget(name: "TLSFront", dependencies: ["TLSFrontKit", "EnclaveIPC", cli, log]),
         .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", "Providers", cli, log]),
         .executableTarget(name: "HostProxy", dependencies: ["HostProxyKit", "EnclaveIPC", cli, log]),
-        .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
+        .executableTarget(name: "ConfidentialProxy", dependencies: ["ConfidentialProxyKit", cli, log]),
         .executableTarget(
             name: "GatewayCtl",
             dependencies: [
@@ -150,6 +167,7 @@ let package = Package(
             ] + nio
         ),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
+        .testTarget(name: "ConfidentialProxyKitTests", dependencies: ["ConfidentialProxyKit", "CSodium"] + crypto),
         .testTarget(name: "SupervisorKitTests", dependencies: ["SupervisorKit"], exclude: ["Children"]),
         .testTarget(
             name: "HostProxyKitTests",
@@ -171,6 +189,7 @@ let package = Package(
             name: "ApplianceTests",
             dependencies: [
                 "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "GatewayCtl", "GatewayCore",
+                "ConfidentialProxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ] + crypto,
