@@ -48,7 +48,7 @@ public struct CommandRunner: Sendable {
                     exit.finish(127)
                 }
             },
-            until: { await exit.wait() })
+            until: { await exit.wait() }, exitStatus: { await exit.wait() })
         return await exit.wait()
     }
 }

@@ -173,6 +173,12 @@ public struct DaemonControl: Sendable {
         let description: String
     }
 
+    /// Open descriptors above 2 without FD_CLOEXEC.
+    static func inheritableDescriptors() -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.compactMap(Int32.init).filter { $0 > 2 && fcntl($0, F_GETFD) >= 0 && fcntl($0, F_GETFD) & FD_CLOEXEC == 0 }
+    }
+
     static func spawnDetached(executable: String, arguments: [String], logFile: URL) throws -> pid_t {
         try FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         var actions = posix_spawn_file_actions_t()
@@ -181,6 +187,9 @@ public struct DaemonControl: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logFile.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours reaches the daemon: an inherited pipe end (say, the one a caller
+        // reads our output from) would stay open for the daemon's lifetime and hang that reader.
+        for descriptor in inheritableDescriptors() { posix_spawn_file_actions_addclose(&actions, descriptor) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -22,9 +22,10 @@ public struct ProxyRunner: Sendable {
 
     /// Serves until a signal (or `stop`) ends it. `onListening` gets the bound port (useful with
     /// port 0) once the server accepts connections.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }, until stop: (@Sendable () async -> Void)? = nil)
-        async throws
-    {
+    public func run(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }, until stop: (@Sendable () async -> Void)? = nil,
+        exitStatus: (@Sendable () async -> Int32)? = nil
+    ) async throws {
         if settings.trust.noAttest {
             logger.warning("--no-attest: attestation is NOT verified. Development only: nothing proves an enclave answers.")
         }
@@ -77,6 +78,14 @@ public struct ProxyRunner: Sendable {
                 while drain.requestsInFlight > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
                 if drain.requestsInFlight > 0 {
                     logger.warning("shutdown timeout: \(drain.requestsInFlight) requests still in flight are cut off")
+                }
+                // Closing the listener waits for open connections (a client's idle keep-alive, a
+                // cut-off stream); the shutdown timeout is the promise, so end the process anyway.
+                let status = await exitStatus?() ?? 0
+                Task.detached {
+                    try? await Task.sleep(for: .seconds(3))
+                    logger.notice("open connections did not close after shutdown; exiting")
+                    exit(status)
                 }
                 throw ShutdownRequested()
             }

@@ -194,6 +194,8 @@ public struct ProxyServer: Sendable {
             return Response(
                 status: .ok, headers: headers,
                 body: ResponseBody { writer in
+                    let leaving = LeaveOnce(drain)
+                    defer { leaving.leave() }
                     var held: [SSEEvent] = []
                     var pending: [StreamItem] = [.event(event)] + (lookahead.map { [$0] } ?? [])
                     var outcome: Result<ObliviousAnswer, any Error>?
@@ -233,7 +235,7 @@ public struct ProxyServer: Sendable {
                         closing = ErrorBody.streamEvent(dialect, message: "stream failed: the gateway's answer ended early")
                     }
                     try await writer.write(ByteBuffer(string: closing))
-                    drain.leave()
+                    leaving.leave()
                     try await writer.finish(nil)
                     _ = task
                 })
@@ -275,6 +277,21 @@ private final class UncheckedIterator: @unchecked Sendable {
     private var iterator: AsyncStream<StreamItem>.AsyncIterator
     init(_ iterator: AsyncStream<StreamItem>.AsyncIterator) { self.iterator = iterator }
     func next() async -> StreamItem? { await iterator.next() }
+}
+
+/// Releases a stream's hold on the drain exactly once, however its body writer ends.
+private final class LeaveOnce: @unchecked Sendable {
+    private let drain: DrainState
+    private let lock = NSLock()
+    private var done = false
+    init(_ drain: DrainState) { self.drain = drain }
+    func leave() {
+        let first = lock.withLock { () -> Bool in
+            defer { done = true }
+            return !done
+        }
+        if first { drain.leave() }
+    }
 }
 
 /// Counts requests in flight and, once draining, turns new ones away with 503 while the ones
