@@ -38,6 +38,7 @@ let package = Package(
         // Exported for the fuzz package (Fuzz/Package.swift), which depends on this one by path.
         .library(name: "HostProxyKit", targets: ["HostProxyKit"]),
         .library(name: "SupervisorKit", targets: ["SupervisorKit"]),
+        .library(name: "ConfidentialProxyKit", targets: ["ConfidentialProxyKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -49,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
@@ -100,6 +102,19 @@ let package = Package(
             ]
         ),
 
+        // confidential-proxy's logic: configuration, the local OpenAI/Anthropic server, the
+        // verified OHTTP path, the sealed disk cache and the daemon commands. Client code only.
+        .target(
+            name: "ConfidentialProxyKit",
+            dependencies: [
+                "GatewayClient", "GatewayCore", "Attestation", "OHTTP", "CSodium", hummingbird, log,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ] + crypto + nio
+        ),
+        // XChaCha20-Poly1305 from libsodium (Debian: libsodium-dev, installed by scripts/bootstrap).
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
         // The processes' logic, one library each, so executables stay thin and it is testable.
         .target(
             name: "KeyServiceKit",
@@ -140,8 +155,10 @@ let package = Package(
         .target(
             name: "HostProxyKit",
             dependencies: [
-                "EnclaveIPC", "GatewayCore", "CSystemd", log,
+                "EnclaveIPC", "GatewayCore", "CSystemd", log, hummingbird,
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio
@@ -158,7 +175,7 @@ let package = Package(
             name: "HostProxy",
             dependencies: ["HostProxyKit", "EnclaveIPC", cli, log, .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .executableTarget(name: "ConfidentialProxy", dependencies: ["GatewayCore", "OHTTP", "Attestation", cli, log]),
+        .executableTarget(name: "ConfidentialProxy", dependencies: ["ConfidentialProxyKit", cli, log]),
         .executableTarget(
             name: "GatewayCtl",
             dependencies: [
@@ -195,6 +212,7 @@ let package = Package(
             exclude: ["Clients"]  // the official-SDK scripts the fidelity tests run
         ),
         .testTarget(name: "TLSFrontKitTests", dependencies: ["TLSFrontKit"]),
+        .testTarget(name: "ConfidentialProxyKitTests", dependencies: ["ConfidentialProxyKit", "CSodium"] + crypto),
         .testTarget(
             name: "SupervisorKitTests",
             dependencies: ["SupervisorKit", "GatewayCore", .product(name: "Crypto", package: "swift-crypto")],
@@ -226,7 +244,7 @@ let package = Package(
             name: "ApplianceTests",
             dependencies: [
                 "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "GatewayCtl", "GatewayCore",
-                "GatewayClient", "Attestation",
+                "GatewayClient", "Attestation", "ConfidentialProxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ] + crypto,

@@ -18,7 +18,7 @@ struct HostProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host-proxy",
         abstract: "EC2-host proxy: TCP to vsock ingress, allowlisted vsock to internet egress.",
-        subcommands: [Ingress.self, Egress.self, Bridge.self, Run.self, Ctl.self]
+        subcommands: [Ingress.self, Egress.self, Bridge.self, Run.self, Ctl.self, Relay.self]
     )
 }
 
