@@ -8,7 +8,7 @@ import Testing
 /// wrong PCR (each a 502 naming why), a wrong-length CLIENT_KEK; and the daemon lifecycle.
 @Suite(
     "confidential-proxy against a dev appliance", .serialized,
-    .disabled("hangs after its last check on this machine (a child not exiting at teardown); being fixed, see the report")
+    .disabled("both tests hang on this machine before they finish (the first after its substituted-key check, the relay-only one after its stand-in gateway starts); issue 14 stays open until they run")
 )
 struct ConfidentialProxyTests {
     static let kek = Data(repeating: 0x5a, count: 32).base64EncodedString()
