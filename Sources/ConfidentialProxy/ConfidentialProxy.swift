@@ -122,6 +122,12 @@ struct ServerOptions: ParsableArguments {
         (host ?? environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1", port ?? environment["PORT"].flatMap(Int.init) ?? 8000)
     }
 
+    /// The daemon these options name: its PID file and the address it answers on.
+    var daemon: DaemonControl {
+        let address = localAddress
+        return DaemonControl(pidFile: PIDFile(url: pidFileURL), host: address.host, port: address.port)
+    }
+
     func logger(_ settings: ProxySettings) -> Logger {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -171,8 +177,7 @@ struct Start: AsyncParsableCommand {
 
     func run() async throws {
         _ = try options.settings()  // refuse bad settings here, before spawning anything
-        let address = options.localAddress
-        let control = DaemonControl(pidFile: PIDFile(url: options.pidFileURL), host: address.host, port: address.port)
+        let control = options.daemon
         var arguments = Array(CommandLine.arguments.dropFirst())
         if let index = arguments.firstIndex(of: "start") { arguments.remove(at: index) }
         let outcome = await control.start(executable: selfExecutable(), arguments: ["serve"] + arguments, logFile: options.logFileURL)
@@ -186,8 +191,7 @@ struct Stop: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let address = options.localAddress
-        report(await DaemonControl(pidFile: PIDFile(url: options.pidFileURL), host: address.host, port: address.port).stop())
+        report(await options.daemon.stop())
     }
 }
 
@@ -198,8 +202,7 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let address = options.localAddress
-        report(await DaemonControl(pidFile: PIDFile(url: options.pidFileURL), host: address.host, port: address.port).status())
+        report(await options.daemon.status())
     }
 }
 
