@@ -29,17 +29,9 @@ public struct TextCompletionStream: StreamRenderer {
     }
 
     public mutating func finish(_ signature: TEESignature) -> [UInt8] {
-        var last = chunk(text: "", finishReason: .string(accumulator.resolvedFinishReason.rawValue))
-        if !includeUsage, let usage = accumulator.usage { last["usage"] = usage.openAIJSON }
-        signature.attach(to: &last)
-        var out = SSE.data(.object(last))
-        if includeUsage {
-            var usageChunk = header()
-            usageChunk["choices"] = []
-            usageChunk["usage"] = accumulator.usage?.openAIJSON ?? .null
-            out += SSE.data(.object(usageChunk))
-        }
-        return out + SSE.done
+        SSE.openAIEnd(
+            finishing: chunk(text: "", finishReason: .string(accumulator.resolvedFinishReason.rawValue)), header: header(),
+            usage: accumulator.usage?.openAIJSON, includeUsage: includeUsage, signature: signature)
     }
 
     public func fail(_ error: APIError) -> [UInt8] { error.streamFrame(.openAI) }
