@@ -84,9 +84,12 @@ public struct TEESignature: Sendable, Equatable {
     /// answer's own hash, and `fields` carries `tee_cost` (see ``TEECost``).
     public var cost: TEECost?
 
+    public init(requestHash: Keccak256Digest, outputHash: Keccak256Digest, timestamp: UInt64, signature: [UInt8], teeID: TEEID) {
+        self.init(requestHash: requestHash, outputHash: outputHash, timestamp: timestamp, signature: signature, teeID: teeID, cost: nil)
+    }
+
     public init(
-        requestHash: Keccak256Digest, outputHash: Keccak256Digest, timestamp: UInt64, signature: [UInt8], teeID: TEEID,
-        cost: TEECost? = nil
+        requestHash: Keccak256Digest, outputHash: Keccak256Digest, timestamp: UInt64, signature: [UInt8], teeID: TEEID, cost: TEECost?
     ) {
         self.requestHash = requestHash
         self.outputHash = outputHash
