@@ -252,7 +252,7 @@ let package = Package(
             name: "ApplianceTests",
             dependencies: [
                 "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "GatewayCtl", "GatewayCore",
-                "GatewayClient", "Attestation", "ConfidentialProxy",
+                "GatewayClient", "Attestation", "ConfidentialProxy", "Providers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ] + crypto,

@@ -89,6 +89,7 @@ public final class PaymentGate: Sendable {
                     throw .insufficient("the authorization covers \(requirements.amount); this request may cost up to \(quote.maximum)")
                 }
             }
+            guard !journal.isSpent(payment.fingerprint) else { throw .replayed }
             let verdict = try await facilitator.verify(payment, requirements, resource: resource)
             guard verdict.isValid else { throw .invalid(verdict.invalidReason ?? "no reason given") }
             let fresh: Bool

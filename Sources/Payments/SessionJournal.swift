@@ -131,9 +131,19 @@ public struct SessionJournal: Sendable {
 
     // MARK: Replay
 
+    /// Whether a payment was already accepted once (checked before asking the facilitator, so a
+    /// replay costs it nothing).
+    public func isSpent(_ fingerprint: String) -> Bool {
+        Self.isFingerprint(fingerprint) && access(directory + "/spent/" + fingerprint, F_OK) == 0
+    }
+
+    static func isFingerprint(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 128 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     /// Records a payment as used; false when it already was (a replay). Atomic across workers.
     public func markSpent(_ fingerprint: String) throws(JournalError) -> Bool {
-        guard fingerprint.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }), !fingerprint.isEmpty else {
+        guard Self.isFingerprint(fingerprint) else {
             throw .corrupt("fingerprint must be lowercase hex")
         }
         let fd = posixOpen(directory + "/spent/" + fingerprint, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)

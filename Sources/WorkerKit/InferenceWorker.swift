@@ -84,6 +84,11 @@ public struct InferenceWorker: Sendable {
     /// Serves until SIGTERM/SIGINT (when `handlingSignals`) or until the task is cancelled.
     /// Tests pass `handlingSignals: false` and cancel.
     public func run(handlingSignals: Bool = true) async throws {
+        // Payments are checked before anything starts: a served model without a price refuses the start.
+        let journal = try configuration.payments.map { payments in
+            try payments.configuration.checkCoverage(of: configuration.registry.modelIDs)
+            return try SessionJournal(directory: payments.journalDirectory)
+        }
         try UnixSocketFile.removeStale(at: configuration.socketPath)
         let keyService = KeyServiceClient(endpoint: configuration.keyService, logger: logger)
         let http = UpstreamHTTPClient(configuration: configuration.upstream, logger: logger)
@@ -97,10 +102,8 @@ public struct InferenceWorker: Sendable {
         )
         var routes = WorkerRoutes(endpoint: endpoint, identity: identity, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
         var settler: SessionSettler?
-        if let payments = configuration.payments {
-            try payments.configuration.checkCoverage(of: configuration.registry.modelIDs)
+        if let payments = configuration.payments, let journal {
             let facilitator = FacilitatorClient(baseURL: payments.configuration.facilitatorURL, http: http, timeout: payments.facilitatorTimeout)
-            let journal = try SessionJournal(directory: payments.journalDirectory)
             routes.payments = PaymentGate(configuration: payments.configuration, facilitator: facilitator, journal: journal, logger: logger)
             settler = SessionSettler(
                 journal: journal, facilitator: facilitator, idleSeconds: Double(payments.configuration.sessionIdleSeconds), logger: logger)
