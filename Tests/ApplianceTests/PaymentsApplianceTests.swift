@@ -118,10 +118,17 @@ import Testing
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(verified.stdout.contains("tee_cost"), "\(verified.stdout)")
 
+        // 4b. Through OHTTP: the relay pays on the outer request, charged once, one provider call.
+        let oblivious = try runProgram(python(), [clientScript("ohttp_paid.py"), appliance.url, appliance.certificatePath])
+        #expect(oblivious.status == 0, "\(oblivious.stdout)\(oblivious.stderr)")
+        #expect(try mock.state()["upstream"] as? Int == 2)
+        settlements = try #require(try mock.state()["settlements"] as? [[String: Any]])
+        #expect(settlements.count == 2 && oblivious.stdout.contains(#""amount": "\#(settlements.last?["amount"] as? String ?? "?")""#))
+
         // 5. The same payment again: refused before the provider.
         let replayed = try Self.post(appliance, request, headers: ["PAYMENT-SIGNATURE: \(payment)"])
         #expect(replayed.status == 402 && replayed.body.contains("already used"), "\(replayed.body)")
-        #expect(try mock.state()["upstream"] as? Int == 1)
+        #expect(try mock.state()["upstream"] as? Int == 2)
 
         // 6. Upto: one authorization opens a session charged per request by usage.
         let opened = try Self.post(appliance, request, headers: ["PAYMENT-SIGNATURE: \(try Self.pay("upto", challenge).header)"])
@@ -161,11 +168,11 @@ import Testing
         repeat {
             try await Task.sleep(for: .milliseconds(250))
             settlements = try #require(try mock.state()["settlements"] as? [[String: Any]])
-        } while settlements.count < 2 && ContinuousClock.now < deadline
-        #expect(settlements.count == 2, "\(settlements)")
+        } while settlements.count < 3 && ContinuousClock.now < deadline
+        #expect(settlements.count == 3, "\(settlements)")
         #expect(settlements.last?["scheme"] as? String == "upto")
         #expect(settlements.last?["amount"] as? String == String(total))
-        #expect(try mock.state()["settle"] as? Int == 3)  // exact, the failed upto attempt, the retry
+        #expect(try mock.state()["settle"] as? Int == 4)  // two exact, the failed upto attempt, the retry
         let metrics = try appliance.ctl("metrics")
         #expect(metrics.stdout.contains("x402_settlements_total"), "\(metrics.stdout.prefix(400))")
         // The settled session is closed.
