@@ -239,7 +239,9 @@ let package = Package(
             name: "ProvidersTests",
             dependencies: ["Providers", "UpstreamMock", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
-        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "GatewayCore", "Providers"], exclude: ["signed_cost_vector.py"]),
+        .testTarget(
+            name: "PaymentsTests", dependencies: ["Payments", "GatewayCore", "Providers", "UpstreamMock"], exclude: ["signed_cost_vector.py"]
+        ),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"], exclude: ["Oracle"]),
         // Depends on GatewayCtl so `swift test` builds the gatewayctl the CLI tests run.
         .testTarget(

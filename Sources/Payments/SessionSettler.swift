@@ -70,12 +70,14 @@ public struct SessionSettler: Sendable {
             return 0
         }
         var settled = 0
-        for session in due where await settle(session) { settled += 1 }
+        for session in due where await settle(session, now: now) { settled += 1 }
         return settled
     }
 
-    private func settle(_ session: SessionJournal.Session) async -> Bool {
-        let now = { Date().timeIntervalSince1970 }
+    /// `now` is the pass's clock (the caller's, so tests can drive time); the retry is
+    /// scheduled relative to it.
+    private func settle(_ session: SessionJournal.Session, now passStarted: Double) async -> Bool {
+        let now = { passStarted }
         guard session.committed > .zero else {
             // Opened and never charged (every request failed): nothing to transfer.
             try? journal.recordSettlement(session: session.id, transaction: nil, failure: nil, retryAt: nil, now: now())

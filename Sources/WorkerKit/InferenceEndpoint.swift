@@ -122,11 +122,7 @@ struct InferenceEndpoint: Sendable {
         switch reply {
         case .message(let message):
             do throws(APIError) {
-                let usage = message["usage"].flatMap { usage in
-                    usage["input_tokens"]?.numberValue?.intValue.map {
-                        TokenUsage(promptTokens: $0, completionTokens: usage["output_tokens"]?.numberValue?.intValue ?? 0)
-                    }
-                }
+                let usage = message["usage"].flatMap(AnthropicUsage.read)
                 let signature = try await sign(
                     requestHash: request.canonical.hash, outputHash: NativeMessagesResponse.outputHash(message), meter: meter,
                     usage: usage, answerBytes: JSONWriter.serialize(message["content"] ?? .null, style: .compact).count)
@@ -150,9 +146,11 @@ struct InferenceEndpoint: Sendable {
         .eventStream(keepAlive: streamKeepAlive) { send in
             var relay = NativeMessagesStream()
             var answerBytes = 0
+            var usage = AnthropicUsage()
             do {
                 for try await event in events {
                     answerBytes += event.data.utf8.count
+                    if meter != nil { usage.fold(name: event.name, data: event.data) }
                     let frames = try relay.relay(name: event.name, data: event.data)
                     if !frames.isEmpty { try send(frames) }
                     if relay.upstreamFailed { return }
@@ -161,10 +159,10 @@ struct InferenceEndpoint: Sendable {
                 guard relay.isComplete else {
                     throw APIError.upstream("Anthropic's stream ended before message_stop (upstream disconnected mid-answer)")
                 }
-                // Anthropic's stream reports usage in events the relay does not fold; the
-                // estimate from the relayed bytes applies (it overcounts, never charges zero).
+                // Without both counts, the estimate from the relayed bytes applies (it
+                // overcounts; it never charges zero).
                 let signature = try await sign(
-                    requestHash: request.canonical.hash, outputHash: relay.assembler.outputHash, meter: meter, usage: nil,
+                    requestHash: request.canonical.hash, outputHash: relay.assembler.outputHash, meter: meter, usage: usage.complete,
                     answerBytes: answerBytes)
                 try send(relay.finish(signature))
                 return
@@ -292,6 +290,28 @@ struct InferenceEndpoint: Sendable {
                 try? send(renderer.fail(failure))
             }
         }
+    }
+}
+
+/// Anthropic's token counts: `usage` of a message, or, in a stream, `message_start`'s
+/// `message.usage.input_tokens` and the last `message_delta`'s `usage.output_tokens`.
+struct AnthropicUsage {
+    var input: Int?
+    var output: Int?
+
+    var complete: TokenUsage? { input.flatMap { input in output.map { TokenUsage(promptTokens: input, completionTokens: $0) } } }
+
+    static func read(_ usage: JSONValue) -> TokenUsage? {
+        var counts = AnthropicUsage()
+        counts.input = usage["input_tokens"]?.numberValue?.intValue
+        counts.output = usage["output_tokens"]?.numberValue?.intValue
+        return counts.complete
+    }
+
+    mutating func fold(name: String?, data: String) {
+        guard name == "message_start" || name == "message_delta", let value = try? JSONParser().parse(Array(data.utf8)) else { return }
+        if let input = value["message"]?["usage"]?["input_tokens"]?.numberValue?.intValue { self.input = input }
+        if let output = value["usage"]?["output_tokens"]?.numberValue?.intValue { self.output = output }
     }
 }
 

@@ -94,10 +94,24 @@ public final class UpstreamHTTPClient: Sendable {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(body)
         }
+        let (client, prepared) = (self.client, request)
         do {
-            let response = try await client.execute(request, timeout: TimeAmount(timeout))
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), Array(bytes.readableBytesView))
+            // The deadline covers the whole exchange, body included: a service that sends its
+            // head and then stalls must not hold the caller past `timeout`.
+            return try await withThrowingTaskGroup(of: (status: Int, body: [UInt8]).self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, timeout: TimeAmount(timeout))
+                    let bytes = try await response.body.collect(upTo: 1 << 20)
+                    return (Int(response.status.code), Array(bytes.readableBytesView))
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw ProviderError.timeout
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { throw ProviderError.cancelled }
+                return first
+            }
         } catch {
             throw Self.classify(error)
         }
