@@ -13,7 +13,8 @@ public final class FacilitatorClient: Sendable {
     public let baseURL: String
     private let http: UpstreamHTTPClient
     private let timeout: Duration
-    private let supported = Mutex<[String: JSONObject]?>(nil)
+    /// `/supported`'s extras by "scheme network"; `validUntil` nil = for good (a failed fetch is retried later).
+    private let supported = Mutex<(table: [String: JSONObject], validUntil: ContinuousClock.Instant?)?>(nil)
 
     public init(baseURL: String, http: UpstreamHTTPClient, timeout: Duration = .seconds(10)) {
         self.baseURL = baseURL
@@ -46,10 +47,14 @@ public final class FacilitatorClient: Sendable {
     }
 
     /// The facilitator's `extra` for (scheme, network), from `GET /supported`, fetched once; an
-    /// empty object when it has none or cannot be reached (the challenge then carries only the
-    /// token's domain, which is all the exact scheme needs).
+    /// empty object when it has none. When the facilitator cannot be reached, the challenge goes
+    /// out with only the token's domain (all the exact scheme needs) and `/supported` is asked
+    /// again after 30 s, so a facilitator outage does not slow every 402 down.
     public func extra(scheme: PaymentConfiguration.Scheme, network: String) async -> JSONObject {
-        if let cached = supported.withLock({ $0 }) { return cached["\(scheme.rawValue) \(network)"] ?? JSONObject() }
+        let now = ContinuousClock.now
+        if let cached = supported.withLock({ $0 }), cached.validUntil.map({ now < $0 }) ?? true {
+            return cached.table["\(scheme.rawValue) \(network)"] ?? JSONObject()
+        }
         var table: [String: JSONObject] = [:]
         if let (status, body) = try? await http.exchangeJSON(url: baseURL + "/supported", body: nil, timeout: timeout), status == 200,
             let kinds = (try? JSONParser().parse(body))?["kinds"]?.arrayValue
@@ -58,7 +63,9 @@ public final class FacilitatorClient: Sendable {
                 guard let scheme = kind["scheme"]?.stringValue, let network = kind["network"]?.stringValue else { continue }
                 table["\(scheme) \(network)"] = kind["extra"]?.objectValue ?? JSONObject()
             }
-            supported.withLock { $0 = table }
+            supported.withLock { $0 = (table, nil) }
+        } else {
+            supported.withLock { $0 = (table, now + .seconds(30)) }
         }
         return table["\(scheme.rawValue) \(network)"] ?? JSONObject()
     }

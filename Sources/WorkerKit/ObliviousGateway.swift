@@ -64,7 +64,9 @@ struct ObliviousGateway: Sendable {
         var paymentHeaders: [(String, String)] = []
         switch inner {
         case .success(let inner):
-            let paid = await routes.dispatch(inner, outerHeaders: request.headers.map { ($0.name.canonicalName, $0.value) })
+            let paid = await routes.dispatch(
+                inner, outerHeaders: request.headers.map { ($0.name.canonicalName, $0.value) },
+                resource: "https://\(request.head.authority ?? "localhost")/v1/ohttp")
             // x402: the one inner answer sent in the clear is the 402, so the relay can pay.
             if paid.paymentRefused { return paid.response }
             reply = paid.reply

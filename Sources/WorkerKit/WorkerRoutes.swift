@@ -238,10 +238,10 @@ extension WorkerRoutes {
     /// Runs a decapsulated OHTTP inner request through the same handlers as the routes above:
     /// the same validation, provider call and signing, with no second HTTP hop. Errors come
     /// back as replies in the route's dialect, for the gateway to seal.
-    func dispatch(_ inner: InnerRequest) async -> WorkerReply { await dispatch(inner, outerHeaders: []).reply }
+    func dispatch(_ inner: InnerRequest) async -> WorkerReply { await dispatch(inner, outerHeaders: [], resource: "/v1/ohttp").reply }
 
     /// `dispatch`, paid for by the outer request's payment headers (the relay pays, once).
-    func dispatch(_ inner: InnerRequest, outerHeaders: [(String, String)], resource: String = "/v1/ohttp") async -> PaidReply {
+    func dispatch(_ inner: InnerRequest, outerHeaders: [(String, String)], resource: String) async -> PaidReply {
         guard payments != nil, let route = InferenceRequest.Route(path: inner.path), inner.method == "POST" else {
             return PaidReply(reply: await dispatchUnpaid(inner))
         }
