@@ -25,6 +25,8 @@ public struct SessionJournal: Sendable {
     /// A reservation older than this belongs to a request whose worker died mid-answer; it no
     /// longer holds the session open (its answer was never signed, so it is not charged).
     public static let reservationLifetime: Double = 3600
+    /// How long a settled session's file stays (failed ones stay until the operator removes them).
+    public static let settledRetention: Double = 3600
 
     public init(directory: String) throws(JournalError) {
         self.directory = directory
@@ -226,8 +228,12 @@ public struct SessionJournal: Sendable {
                     due = session.reservations.isEmpty && (now - session.lastActivity >= idleSeconds || session.remaining == .zero)
                 case .settling:
                     due = now >= session.nextAttemptAt && now >= session.claimedUntil
-                case .settled, .failed:
+                case .settled:
+                    // Kept an hour for inspection, then dropped so each pass stays small.
+                    if now - session.lastActivity > Self.settledRetention { unlink(path(id)) }
                     due = false
+                case .failed:
+                    due = false  // kept for the operator: its charges were never collected
                 }
                 guard due else { continue }
                 session.state = .settling

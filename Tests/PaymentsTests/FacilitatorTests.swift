@@ -21,13 +21,14 @@ import UpstreamMock
     ) async throws -> T {
         let mock = try await MockUpstream.start(replies)
         let http = UpstreamHTTPClient()
-        defer { Task { await mock.stop() } }
         do {
             let result = try await body(FacilitatorClient(baseURL: mock.baseURL, http: http, timeout: timeout), mock)
             try await http.shutdown()
+            await mock.stop()
             return result
         } catch {
             try? await http.shutdown()
+            await mock.stop()
             throw error
         }
     }
