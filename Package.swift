@@ -81,6 +81,12 @@ let package = Package(
             ] + nio
         ),
         .target(name: "InferenceAPI", dependencies: ["GatewayCore"]),
+        // x402 payments (docs/payments.md): configuration, wire types, exact pricing, the
+        // facilitator client, the paid-route gate and the upto session journal.
+        .target(
+            name: "Payments",
+            dependencies: ["GatewayCore", "Providers", log, .product(name: "Metrics", package: "swift-metrics")]
+        ),
         // Wire contracts both the enclave and its clients speak that need more than GatewayCore
         // (the key-injection envelope is HPKE-sealed), so no client links key-service code.
         .target(name: "GatewayContracts", dependencies: ["GatewayCore", "OHTTP"] + crypto),
@@ -126,8 +132,9 @@ let package = Package(
         .target(
             name: "WorkerKit",
             dependencies: [
-                "GatewayCore", "InferenceAPI", "Providers", "EnclaveIPC", "OHTTP", hummingbird, log,
+                "GatewayCore", "InferenceAPI", "Providers", "EnclaveIPC", "OHTTP", "Payments", hummingbird, log,
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .target(
@@ -167,10 +174,10 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         // MARK: Executables
-        .executableTarget(name: "Supervisor", dependencies: ["SupervisorKit", "EnclaveIPC", cli, log]),
+        .executableTarget(name: "Supervisor", dependencies: ["SupervisorKit", "EnclaveIPC", "Payments", cli, log]),
         .executableTarget(name: "KeyService", dependencies: ["KeyServiceKit", "EnclaveIPC", "Attestation", "CProcess", cli, log]),
         .executableTarget(name: "TLSFront", dependencies: ["TLSFrontKit", "EnclaveIPC", cli, log]),
-        .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", "Providers", cli, log]),
+        .executableTarget(name: "InferenceWorker", dependencies: ["WorkerKit", "EnclaveIPC", "Providers", "Payments", cli, log]),
         .executableTarget(
             name: "HostProxy",
             dependencies: ["HostProxyKit", "EnclaveIPC", cli, log, .product(name: "Crypto", package: "swift-crypto")]
@@ -232,6 +239,9 @@ let package = Package(
             name: "ProvidersTests",
             dependencies: ["Providers", "UpstreamMock", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
+        .testTarget(
+            name: "PaymentsTests", dependencies: ["Payments", "GatewayCore", "Providers", "UpstreamMock"], exclude: ["signed_cost_vector.py"]
+        ),
         .testTarget(name: "InferenceAPITests", dependencies: ["InferenceAPI"], exclude: ["Oracle"]),
         // Depends on GatewayCtl so `swift test` builds the gatewayctl the CLI tests run.
         .testTarget(
@@ -244,7 +254,7 @@ let package = Package(
             name: "ApplianceTests",
             dependencies: [
                 "Supervisor", "KeyService", "TLSFront", "InferenceWorker", "HostProxy", "GatewayCtl", "GatewayCore",
-                "GatewayClient", "Attestation", "ConfidentialProxy",
+                "GatewayClient", "Attestation", "ConfidentialProxy", "Providers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ] + crypto,

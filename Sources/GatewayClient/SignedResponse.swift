@@ -200,8 +200,9 @@ extension SignedResponse {
                 ? .passed("RSA-PSS by tee_id \(key.teeID) at tee_timestamp \(signature.timestamp)")
                 : .failed(signatureCheck.description))
         checks.compare(
-            "tee_output_hash", expected: outputHash.hex, actual: signature.outputHash.hex,
-            passed: "keccak of the \(answerDescription) in the \(dialect.rawValue) \(streamed ? "stream" : "response")")
+            "tee_output_hash", expected: signature.expectedOutputHash(answerHash: outputHash).hex, actual: signature.outputHash.hex,
+            passed: "keccak of the \(answerDescription) in the \(dialect.rawValue) \(streamed ? "stream" : "response")"
+                + (signature.cost.map { " with tee_cost \($0.amount) (keccak of its canonical JSON folded in)" } ?? ""))
         if let requestHash {
             checks.compare(
                 "tee_request_hash", expected: requestHash.hex, actual: signature.requestHash.hex,

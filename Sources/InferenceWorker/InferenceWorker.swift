@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import EnclaveIPC
 import Logging
+import Payments
 import Providers
 import WorkerKit
 
@@ -63,7 +64,20 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-socket"), help: "Serve this process's Prometheus metrics here for the supervisor (unix://…).")
     var metricsSocket: String?
 
+    @Option(name: .customLong("x402"), help: "x402 payment configuration (JSON, docs/payments.md); payments are off without it.")
+    var x402: String?
+
+    @Option(name: .customLong("x402-journal"), help: "Directory shared by all workers for upto sessions and spent payments (needed with --x402).")
+    var x402Journal: String?
+
+    @Option(name: .customLong("x402-facilitator-timeout-ms"), help: "Timeout of each facilitator call (verify, settle).")
+    var facilitatorTimeoutMilliseconds: Int = 10_000
+
     func validate() throws {
+        guard (x402 == nil) == (x402Journal == nil) else { throw ValidationError("--x402 and --x402-journal go together") }
+        guard (1...600_000).contains(facilitatorTimeoutMilliseconds) else {
+            throw ValidationError("--x402-facilitator-timeout-ms must be 1-600000")
+        }
         guard (0...10_000).contains(localTokenDelayMilliseconds) else {
             throw ValidationError("--local-token-delay-ms must be 0-10000, got \(localTokenDelayMilliseconds)")
         }
@@ -110,12 +124,26 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
             localTokenDelay: .milliseconds(localTokenDelayMilliseconds),
             maximumBodyBytes: maximumBody,
             registry: ModelRegistry(baseURLs: urls, configured: try configuredModels()),
-            upstream: upstream
+            upstream: upstream,
+            payments: try paymentSettings()
         )
     }
 }
 
 extension InferenceWorkerCommand {
+    /// `--x402` parsed strictly; a refusal names the file and the reason.
+    func paymentSettings() throws -> InferenceWorker.Configuration.Payments? {
+        guard let x402, let x402Journal else { return nil }
+        guard let data = FileManager.default.contents(atPath: x402) else { throw ValidationError("--x402 \(x402): cannot read the file") }
+        do {
+            return .init(
+                configuration: try PaymentConfiguration(parsing: Array(data)), journalDirectory: x402Journal,
+                facilitatorTimeout: .milliseconds(facilitatorTimeoutMilliseconds))
+        } catch {
+            throw ValidationError("--x402 \(x402): \(error)")
+        }
+    }
+
     /// The `--models` file's entries; none without the flag.
     func configuredModels() throws -> [ConfiguredModel] {
         guard let models else { return [] }

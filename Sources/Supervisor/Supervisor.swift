@@ -2,6 +2,7 @@ import ArgumentParser
 import EnclaveIPC
 import Foundation
 import Logging
+import Payments
 import SupervisorKit
 
 @main
@@ -71,6 +72,15 @@ struct SupervisorCommand: AsyncParsableCommand {
     )
     var operatorKey: String?
 
+    @Option(
+        name: .customLong("x402"),
+        help: ArgumentHelp(
+            "Turn on x402 payments with this JSON configuration (docs/payments.md): pay_to, network, asset, prices per model, "
+                + "facilitator_url…; a malformed file refuses the start. The worker user must be able to read it."
+        )
+    )
+    var x402: String?
+
     @Flag(name: .customLong("restart-key-service"), help: "Restart key-service when it dies (new keys, new tee_id) instead of stopping the appliance.")
     var restartKeyService = false
 
@@ -105,6 +115,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let egressBridge = try makeEgressBridge()
+        let x402Path = try x402.map(validatedPaymentConfiguration)
         let runtime = try runtimeDirectory ?? RuntimeDirectory.makeTemporary()
         let ownDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
         let configuration = SupervisorConfiguration(
@@ -113,7 +124,8 @@ struct SupervisorCommand: AsyncParsableCommand {
             listen: listenEndpoint,
             workerCount: workers,
             dev: dev,
-            workerArguments: workerArguments,
+            workerArguments: workerArguments
+                + (x402Path.map { ["--x402", $0, "--x402-journal", SupervisorConfiguration.journalDirectory(runtime: runtime)] } ?? []),
             tlsFrontArguments: proxyProtocol ? ["--proxy-protocol"] : [],
             restartKeyService: restartKeyService,
             egressBridge: egressBridge,
@@ -148,6 +160,18 @@ struct SupervisorCommand: AsyncParsableCommand {
 }
 
 extension SupervisorCommand {
+    /// Reads and checks `--x402` before anything starts; returns its absolute path for the workers.
+    func validatedPaymentConfiguration(_ path: String) throws -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let data = FileManager.default.contents(atPath: absolute) else { throw ValidationError("--x402 \(path): cannot read the file") }
+        do {
+            _ = try PaymentConfiguration(parsing: Array(data))
+        } catch {
+            throw ValidationError("--x402 \(path): \(error)")
+        }
+        return absolute
+    }
+
     /// `--user` and `--group` applied to the default roles; only meaningful as root, where the
     /// supervisor switches users (as anyone else it cannot, and says so at start).
     func withRoles(_ configuration: SupervisorConfiguration) throws -> SupervisorConfiguration {

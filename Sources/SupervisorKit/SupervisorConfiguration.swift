@@ -151,4 +151,7 @@ public struct SupervisorConfiguration: Sendable {
     /// only after every listener of the bridge is bound.
     public var egressBridgeMetricsSocket: String { roleDirectory(.egressBridge) + "/metrics.sock" }
     func workerSocket(_ name: String) -> String { roleDirectory(.worker) + "/\(name).sock" }
+    /// x402 upto sessions and spent payments (`--x402`): in the workers' directory, so every
+    /// worker shares it and it outlives rotations and worker restarts.
+    public static func journalDirectory(runtime: String) -> String { runtime + "/workers/x402-journal" }
 }

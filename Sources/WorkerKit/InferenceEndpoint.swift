@@ -3,6 +3,7 @@ import Foundation
 import GatewayCore
 import InferenceAPI
 import Logging
+import Payments
 import Providers
 
 /// The signed inference routes: parse, validate, hash the canonical request, run the provider,
@@ -19,10 +20,14 @@ struct InferenceEndpoint: Sendable {
     /// One signed inference request: `route` is the path's route, `headers` the client's (only
     /// Anthropic's versioning headers are used, on the native path). Callable from any transport
     /// that has the method, path, headers and body (HTTP, an OHTTP-decapsulated request).
-    func respond(route: InferenceRequest.Route, body: [UInt8], headers: [(String, String)] = []) async -> WorkerReply {
+    ///
+    /// `charge` (x402, when payments are on) prices the answer: its cost is folded into the
+    /// signed output hash and sent as `tee_cost` (see `TEECost`).
+    func respond(route: InferenceRequest.Route, body: [UInt8], headers: [(String, String)] = [], charge: Charge? = nil) async -> WorkerReply {
         let dialect = route.dialect
+        let meter = charge.map { Meter(charge: $0, requestBytes: body.count) }
         if let native = nativeRoute(route, body: body) {
-            return await respondNatively(native.value, modelRoute: native.modelRoute, headers: headers)
+            return await respondNatively(native.value, modelRoute: native.modelRoute, headers: headers, meter: meter)
         }
         let request: InferenceRequest
         let modelRoute: ModelRoute
@@ -35,11 +40,16 @@ struct InferenceEndpoint: Sendable {
             return .json(error, dialect)
         }
 
-        let events = providers.complete(request.chat.body, route: modelRoute, apiKey: apiKey)
-        guard request.stream else { return await complete(request, events: events) }
+        var providerBody = request.chat.body
+        if let meter, request.chat.maxTokens == nil, let cap = meter.charge.outputCap {
+            // The quote assumed this many output tokens; the provider must not exceed it.
+            providerBody["max_tokens"] = .number(JSONNumber(cap))
+        }
+        let events = providers.complete(providerBody, route: modelRoute, apiKey: apiKey)
+        guard request.stream else { return await complete(request, events: events, meter: meter) }
         switch await StreamStart.wait(for: events) {
         case .started(let events):
-            return stream(request, events: events)
+            return stream(request, events: events, meter: meter)
         case .failed(let error as ProviderError):
             return .json(.provider(error), request.dialect)
         case .failed(let error):
@@ -95,7 +105,7 @@ struct InferenceEndpoint: Sendable {
 
     // MARK: Native Anthropic
 
-    private func respondNatively(_ value: JSONValue, modelRoute: ModelRoute, headers: [(String, String)]) async -> WorkerReply {
+    private func respondNatively(_ value: JSONValue, modelRoute: ModelRoute, headers: [(String, String)], meter: Meter?) async -> WorkerReply {
         let request: NativeMessagesRequest
         let reply: AnthropicNative.Reply
         do throws(APIError) {
@@ -112,14 +122,17 @@ struct InferenceEndpoint: Sendable {
         switch reply {
         case .message(let message):
             do throws(APIError) {
-                let signature = try await sign(requestHash: request.canonical.hash, outputHash: NativeMessagesResponse.outputHash(message))
+                let usage = message["usage"].flatMap(AnthropicUsage.read)
+                let signature = try await sign(
+                    requestHash: request.canonical.hash, outputHash: NativeMessagesResponse.outputHash(message), meter: meter,
+                    usage: usage, answerBytes: JSONWriter.serialize(message["content"] ?? .null, style: .compact).count)
                 return .json(status: 200, body: NativeMessagesResponse.body(message, signature: signature))
             } catch {
                 return .json(error, .anthropic)
             }
         case .events(let events):
             switch await StreamStart.wait(for: events) {
-            case .started(let events): return relayStream(request, events: events)
+            case .started(let events): return relayStream(request, events: events, meter: meter)
             case .failed(let error as ProviderError): return .json(.provider(error), .anthropic)
             case .failed(let error): return .json(.upstream("the provider stream failed: \(error)"), .anthropic)
             }
@@ -129,11 +142,15 @@ struct InferenceEndpoint: Sendable {
     /// Anthropic's events as they come; the signature goes on the held `message_delta` once
     /// `message_stop` arrived. A stream that ends early, or an upstream `error` event, ends
     /// with an error frame and no signature.
-    private func relayStream(_ request: NativeMessagesRequest, events: AsyncThrowingStream<SSEEvent, any Error>) -> WorkerReply {
+    private func relayStream(_ request: NativeMessagesRequest, events: AsyncThrowingStream<SSEEvent, any Error>, meter: Meter?) -> WorkerReply {
         .eventStream(keepAlive: streamKeepAlive) { send in
             var relay = NativeMessagesStream()
+            var answerBytes = 0
+            var usage = AnthropicUsage()
             do {
                 for try await event in events {
+                    answerBytes += event.data.utf8.count
+                    if meter != nil { usage.fold(name: event.name, data: event.data) }
                     let frames = try relay.relay(name: event.name, data: event.data)
                     if !frames.isEmpty { try send(frames) }
                     if relay.upstreamFailed { return }
@@ -142,7 +159,11 @@ struct InferenceEndpoint: Sendable {
                 guard relay.isComplete else {
                     throw APIError.upstream("Anthropic's stream ended before message_stop (upstream disconnected mid-answer)")
                 }
-                let signature = try await sign(requestHash: request.canonical.hash, outputHash: relay.assembler.outputHash)
+                // Without both counts, the estimate from the relayed bytes applies (it
+                // overcounts; it never charges zero).
+                let signature = try await sign(
+                    requestHash: request.canonical.hash, outputHash: relay.assembler.outputHash, meter: meter, usage: usage.complete,
+                    answerBytes: answerBytes)
                 try send(relay.finish(signature))
                 return
             } catch {
@@ -202,20 +223,38 @@ struct InferenceEndpoint: Sendable {
         return key
     }
 
-    private func sign(_ request: InferenceRequest, _ answer: CompletionAccumulator) async throws(APIError) -> TEESignature {
-        try await sign(requestHash: request.canonical.hash, outputHash: answer.outputHash)
+    private func sign(_ request: InferenceRequest, _ answer: CompletionAccumulator, meter: Meter?) async throws(APIError) -> TEESignature {
+        let answerBytes = answer.text.utf8.count + answer.toolCalls.reduce(0) { $0 + $1.name.utf8.count + $1.arguments.utf8.count }
+        return try await sign(requestHash: request.canonical.hash, outputHash: answer.outputHash, meter: meter, usage: answer.usage, answerBytes: answerBytes)
     }
 
-    private func sign(requestHash: Keccak256Digest, outputHash: Keccak256Digest) async throws(APIError) -> TEESignature {
+    /// Signs (request hash, output hash). A paid answer's cost is priced first and folded into
+    /// the output hash, and recorded only once the signature exists: an answer that could not be
+    /// signed is not charged, and no signed answer leaves uncharged.
+    private func sign(
+        requestHash: Keccak256Digest, outputHash: Keccak256Digest, meter: Meter? = nil, usage: TokenUsage? = nil, answerBytes: Int = 0
+    ) async throws(APIError) -> TEESignature {
+        let cost = meter?.charge.cost(usage: usage, requestBytes: meter?.requestBytes ?? 0, answerBytes: answerBytes)
+        var signature: TEESignature
         do {
-            return try await keyService.signInference(requestHash: requestHash, outputHash: outputHash)
+            signature = try await keyService.signInference(requestHash: requestHash, outputHash: cost?.bind(answerHash: outputHash) ?? outputHash)
         } catch {
             logger.error("signing failed", metadata: ["error": "\(error)"])
             throw .unavailable("the response could not be signed; retry shortly", retryAfterSeconds: 1)
         }
+        if let cost, let meter {
+            do {
+                try meter.charge.commit(cost)
+            } catch {
+                logger.error("x402 charge not recorded; answer withheld", metadata: ["error": "\(error)"])
+                throw .unavailable("the charge could not be recorded; retry shortly", retryAfterSeconds: 1)
+            }
+            signature.cost = cost
+        }
+        return signature
     }
 
-    private func complete(_ request: InferenceRequest, events: AsyncThrowingStream<CompletionEvent, any Error>) async -> WorkerReply {
+    private func complete(_ request: InferenceRequest, events: AsyncThrowingStream<CompletionEvent, any Error>, meter: Meter?) async -> WorkerReply {
         var answer = CompletionAccumulator()
         do throws(APIError) {
             do {
@@ -225,7 +264,7 @@ struct InferenceEndpoint: Sendable {
             } catch {
                 throw .upstream("the provider stream failed: \(error)")
             }
-            let signature = try await sign(request, answer)
+            let signature = try await sign(request, answer, meter: meter)
             return .json(status: 200, body: request.responseBody(answer, id: ResponseID.make(for: request.route), signature: signature))
         } catch {
             return .json(error, request.dialect)
@@ -235,7 +274,7 @@ struct InferenceEndpoint: Sendable {
     /// Each event is rendered and written as it arrives. A failed write (client gone) ends the
     /// loop, which drops the provider stream and so cancels generation. A provider or signing
     /// failure ends the stream with the dialect's error frame and no signature.
-    private func stream(_ request: InferenceRequest, events: AsyncThrowingStream<CompletionEvent, any Error>) -> WorkerReply {
+    private func stream(_ request: InferenceRequest, events: AsyncThrowingStream<CompletionEvent, any Error>, meter: Meter?) -> WorkerReply {
         .eventStream(keepAlive: streamKeepAlive) { send in
             var renderer = request.streamRenderer(id: ResponseID.make(for: request.route), created: UInt64(Date().timeIntervalSince1970))
             do {
@@ -243,7 +282,7 @@ struct InferenceEndpoint: Sendable {
                     let frames = try renderer.render(event)
                     if !frames.isEmpty { try send(frames) }
                 }
-                let signature = try await sign(request, renderer.accumulator)
+                let signature = try await sign(request, renderer.accumulator, meter: meter)
                 try send(renderer.finish(signature))
                 return
             } catch {
@@ -252,6 +291,34 @@ struct InferenceEndpoint: Sendable {
             }
         }
     }
+}
+
+/// Anthropic's token counts: `usage` of a message, or, in a stream, `message_start`'s
+/// `message.usage.input_tokens` and the last `message_delta`'s `usage.output_tokens`.
+struct AnthropicUsage {
+    var input: Int?
+    var output: Int?
+
+    var complete: TokenUsage? { input.flatMap { input in output.map { TokenUsage(promptTokens: input, completionTokens: $0) } } }
+
+    static func read(_ usage: JSONValue) -> TokenUsage? {
+        var counts = AnthropicUsage()
+        counts.input = usage["input_tokens"]?.numberValue?.intValue
+        counts.output = usage["output_tokens"]?.numberValue?.intValue
+        return counts.complete
+    }
+
+    mutating func fold(name: String?, data: String) {
+        guard name == "message_start" || name == "message_delta", let value = try? JSONParser().parse(Array(data.utf8)) else { return }
+        if let input = value["message"]?["usage"]?["input_tokens"]?.numberValue?.intValue { self.input = input }
+        if let output = value["usage"]?["output_tokens"]?.numberValue?.intValue { self.output = output }
+    }
+}
+
+/// A paid request's charge and the size of the request it prices (for the usage estimate).
+struct Meter: Sendable {
+    let charge: Charge
+    let requestBytes: Int
 }
 
 /// Waits for a provider stream's first event before the worker commits to `200

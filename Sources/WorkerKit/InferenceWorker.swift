@@ -5,6 +5,7 @@ import Hummingbird
 import InferenceAPI
 import Logging
 import NIOCore
+import Payments
 import Providers
 import Synchronization
 
@@ -33,6 +34,23 @@ public struct InferenceWorker: Sendable {
         /// Silence after which a stream gets an SSE keep-alive comment, so a client that left
         /// is noticed (and its generation cancelled) even while the provider sends nothing.
         public var streamKeepAlive: Duration
+        /// x402 payments; nil (the default) serves every route unpaid, exactly as without them.
+        public var payments: Payments?
+
+        /// What a paid worker needs besides the configuration file's contents.
+        public struct Payments: Sendable {
+            public var configuration: PaymentConfiguration
+            /// The upto session journal (`SessionJournal`): a directory every worker shares and
+            /// that outlives each of them (the supervisor passes one in its runtime directory).
+            public var journalDirectory: String
+            public var facilitatorTimeout: Duration
+
+            public init(configuration: PaymentConfiguration, journalDirectory: String, facilitatorTimeout: Duration = .seconds(10)) {
+                self.configuration = configuration
+                self.journalDirectory = journalDirectory
+                self.facilitatorTimeout = facilitatorTimeout
+            }
+        }
 
         public init(
             socketPath: String,
@@ -41,8 +59,10 @@ public struct InferenceWorker: Sendable {
             maximumBodyBytes: Int = 32 * 1024 * 1024,
             registry: ModelRegistry = ModelRegistry(),
             upstream: UpstreamConfiguration = UpstreamConfiguration(),
-            streamKeepAlive: Duration = .seconds(15)
+            streamKeepAlive: Duration = .seconds(15),
+            payments: Payments? = nil
         ) {
+            self.payments = payments
             self.socketPath = socketPath
             self.keyService = keyService
             self.localTokenDelay = localTokenDelay
@@ -64,6 +84,11 @@ public struct InferenceWorker: Sendable {
     /// Serves until SIGTERM/SIGINT (when `handlingSignals`) or until the task is cancelled.
     /// Tests pass `handlingSignals: false` and cancel.
     public func run(handlingSignals: Bool = true) async throws {
+        // Payments are checked before anything starts: a served model without a price refuses the start.
+        let journal = try configuration.payments.map { payments in
+            try payments.configuration.checkCoverage(of: configuration.registry.modelIDs)
+            return try SessionJournal(directory: payments.journalDirectory)
+        }
         try UnixSocketFile.removeStale(at: configuration.socketPath)
         let keyService = KeyServiceClient(endpoint: configuration.keyService, logger: logger)
         let http = UpstreamHTTPClient(configuration: configuration.upstream, logger: logger)
@@ -75,7 +100,14 @@ public struct InferenceWorker: Sendable {
             streamKeepAlive: configuration.streamKeepAlive,
             logger: logger
         )
-        let routes = WorkerRoutes(endpoint: endpoint, identity: identity, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
+        var routes = WorkerRoutes(endpoint: endpoint, identity: identity, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
+        var settler: SessionSettler?
+        if let payments = configuration.payments, let journal {
+            let facilitator = FacilitatorClient(baseURL: payments.configuration.facilitatorURL, http: http, timeout: payments.facilitatorTimeout)
+            routes.payments = PaymentGate(configuration: payments.configuration, facilitator: facilitator, journal: journal, logger: logger)
+            settler = SessionSettler(
+                journal: journal, facilitator: facilitator, idleSeconds: Double(payments.configuration.sessionIdleSeconds), logger: logger)
+        }
         let app = Application(
             router: routes.router(),
             configuration: ApplicationConfiguration(address: .unixDomainSocket(path: configuration.socketPath), serverName: nil),
@@ -85,6 +117,7 @@ public struct InferenceWorker: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await keyService.run() }
                 group.addTask { await fetchIdentity(from: keyService, into: identity) }
+                if let settler { group.addTask { await settler.run() } }
                 if handlingSignals {
                     try await app.runService()
                 } else {

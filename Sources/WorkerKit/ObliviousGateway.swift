@@ -61,12 +61,22 @@ struct ObliviousGateway: Sendable {
 
         let (encoding, inner) = InnerRequest.parse(opened.plaintext)
         let reply: WorkerReply
+        var paymentHeaders: [(String, String)] = []
         switch inner {
-        case .success(let inner): reply = await routes.dispatch(inner)
+        case .success(let inner):
+            let paid = await routes.dispatch(
+                inner, outerHeaders: request.headers.map { ($0.name.canonicalName, $0.value) },
+                resource: "https://\(request.head.authority ?? "localhost")/v1/ohttp")
+            // x402: the one inner answer sent in the clear is the 402, so the relay can pay.
+            if paid.paymentRefused { return paid.response }
+            reply = paid.reply
+            paymentHeaders = paid.headers
         case .failure(let error): reply = .json(error, .openAI)
         }
         do {
-            return try Self.seal(reply, encoding: encoding, context: context, chunkedRequest: form == .chunked)
+            var response = try Self.seal(reply, encoding: encoding, context: context, chunkedRequest: form == .chunked)
+            PaidReply.add(paymentHeaders, to: &response)
+            return response
         } catch {
             logger.error("sealing the OHTTP response failed", metadata: ["error": "\(error)"])
             return Refusal.unavailable

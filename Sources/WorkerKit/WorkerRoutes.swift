@@ -1,15 +1,19 @@
 import GatewayCore
+import HTTPTypes
 import Hummingbird
 import InferenceAPI
 import Logging
 import Metrics
 import NIOCore
+import Payments
 
 /// The worker's HTTP routes (ARCHITECTURE §4, the rows served by a worker).
 struct WorkerRoutes: Sendable {
     let endpoint: InferenceEndpoint
     let identity: IdentityCell
     let maximumBodyBytes: Int
+    /// x402 (docs/payments.md); nil when payments are off, and then nothing below changes.
+    var payments: PaymentGate? = nil
     let logger: Logger
 
     func router() -> Router<BasicRequestContext> {
@@ -82,8 +86,49 @@ struct WorkerRoutes: Sendable {
         guard identity.current != nil else { return Self.notReady(dialect) }
         switch try await body(of: request, dialect: dialect) {
         case .success(let body):
-            return Self.response(await endpoint.respond(route: route, body: body, headers: Self.clientHeaders(request)))
+            guard payments != nil else {
+                return Self.response(await endpoint.respond(route: route, body: body, headers: Self.clientHeaders(request)))
+            }
+            let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+            let paid = await paidReply(
+                route, body: body, pipelineHeaders: Self.clientHeaders(request), paymentHeaders: headers,
+                resource: "https://\(request.head.authority ?? "localhost")\(route.path)")
+            return paid.response
         case .failure(let error): return Self.response(.json(error, dialect))
+        }
+    }
+
+    /// A paid route's answer: the gate decides before the provider is called (402, or a
+    /// charge), and an exact payment is settled before any of the answer is released.
+    func paidReply(
+        _ route: InferenceRequest.Route, body: [UInt8], pipelineHeaders: [(String, String)], paymentHeaders: [(String, String)], resource: String
+    ) async -> PaidReply {
+        guard let payments else { return PaidReply(reply: await endpoint.respond(route: route, body: body, headers: pipelineHeaders)) }
+        let facts = PaymentGate.RequestFacts(body: body, legacyCompletions: route == .completions)
+        switch await payments.authorize(facts, resource: resource, headers: paymentHeaders) {
+        case .unpriced:
+            // Not JSON, no model, or a model the registry does not serve (every served model is
+            // priced, checked at start): the pipeline refuses it before any provider call.
+            return PaidReply(reply: await endpoint.respond(route: route, body: body, headers: pipelineHeaders))
+        case .refused(let status, let refusal, let headers):
+            return PaidReply(reply: .json(status: status, body: refusal), headers: headers, paymentRefused: status == 402)
+        case .granted(let charge):
+            let reply = await endpoint.respond(route: route, body: body, headers: pipelineHeaders, charge: charge)
+            var headers = charge.headers
+            let served: Bool
+            switch reply {
+            case .json(let status, _, _): served = (200..<300).contains(status)
+            case .eventStream: served = true
+            }
+            guard served else { return PaidReply(reply: reply, headers: headers) }
+            do {
+                headers += try await charge.settleBeforeRelease()
+            } catch {
+                logger.error("x402 settlement failed; answer withheld", metadata: ["reason": "\(error)"])
+                let refusal = JSONWriter.serialize(["error": ["message": .string(error.description), "type": "payment_error"]], style: .compact)
+                return PaidReply(reply: .json(status: error.status, body: refusal), paymentRefused: error.status == 402)
+            }
+            return PaidReply(reply: reply, headers: headers)
         }
     }
 
@@ -193,7 +238,21 @@ extension WorkerRoutes {
     /// Runs a decapsulated OHTTP inner request through the same handlers as the routes above:
     /// the same validation, provider call and signing, with no second HTTP hop. Errors come
     /// back as replies in the route's dialect, for the gateway to seal.
-    func dispatch(_ inner: InnerRequest) async -> WorkerReply {
+    func dispatch(_ inner: InnerRequest) async -> WorkerReply { await dispatch(inner, outerHeaders: [], resource: "/v1/ohttp").reply }
+
+    /// `dispatch`, paid for by the outer request's payment headers (the relay pays, once).
+    func dispatch(_ inner: InnerRequest, outerHeaders: [(String, String)], resource: String) async -> PaidReply {
+        guard payments != nil, let route = InferenceRequest.Route(path: inner.path), inner.method == "POST" else {
+            return PaidReply(reply: await dispatchUnpaid(inner))
+        }
+        if let contentType = inner.contentType, !contentType.lowercased().hasPrefix("application/json") {
+            return PaidReply(reply: await dispatchUnpaid(inner))
+        }
+        guard identity.current != nil else { return PaidReply(reply: await dispatchUnpaid(inner)) }
+        return await paidReply(route, body: inner.body, pipelineHeaders: inner.headers, paymentHeaders: outerHeaders, resource: resource)
+    }
+
+    private func dispatchUnpaid(_ inner: InnerRequest) async -> WorkerReply {
         let dialect = APIDialect(path: inner.path)
         guard let allowed = Self.innerMethodsByPath[inner.path] else {
             return .json(.unknownPath(method: inner.method, path: inner.path), dialect)
@@ -214,5 +273,25 @@ extension WorkerRoutes {
             return await endpoint.countTokens(body: inner.body, headers: inner.headers)
         }
         return .json(status: 200, body: modelsBody())
+    }
+}
+
+/// An answer and the payment headers that go with it (`PAYMENT-REQUIRED`, `PAYMENT-RESPONSE`,
+/// `X-Upto-Session`). `paymentRefused`: a 402 the client (or OHTTP relay) must see to pay.
+struct PaidReply: Sendable {
+    var reply: WorkerReply
+    var headers: [(String, String)] = []
+    var paymentRefused = false
+
+    var response: Response {
+        var response = WorkerRoutes.response(reply)
+        Self.add(headers, to: &response)
+        return response
+    }
+
+    static func add(_ headers: [(String, String)], to response: inout Response) {
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { response.headers.append(HTTPField(name: field, value: value)) }
+        }
     }
 }

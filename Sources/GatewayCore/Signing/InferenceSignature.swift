@@ -80,13 +80,28 @@ public struct TEESignature: Sendable, Equatable {
     /// RSA-PSS signature bytes (256 for RSA-2048).
     public var signature: [UInt8]
     public var teeID: TEEID
+    /// A paid answer's charge. When set, `outputHash` is `cost.bind(answerHash:)`, not the
+    /// answer's own hash, and `fields` carries `tee_cost` (see ``TEECost``).
+    public var cost: TEECost?
 
     public init(requestHash: Keccak256Digest, outputHash: Keccak256Digest, timestamp: UInt64, signature: [UInt8], teeID: TEEID) {
+        self.init(requestHash: requestHash, outputHash: outputHash, timestamp: timestamp, signature: signature, teeID: teeID, cost: nil)
+    }
+
+    public init(
+        requestHash: Keccak256Digest, outputHash: Keccak256Digest, timestamp: UInt64, signature: [UInt8], teeID: TEEID, cost: TEECost?
+    ) {
         self.requestHash = requestHash
         self.outputHash = outputHash
         self.timestamp = timestamp
         self.signature = signature
         self.teeID = teeID
+        self.cost = cost
+    }
+
+    /// The output hash this signature must carry for an answer whose own hash is `answerHash`.
+    public func expectedOutputHash(answerHash: Keccak256Digest) -> Keccak256Digest {
+        cost.map { $0.bind(answerHash: answerHash) } ?? answerHash
     }
 
     public var messageHash: Keccak256Digest {
@@ -96,13 +111,15 @@ public struct TEESignature: Sendable, Equatable {
     /// The response fields, in upstream's spelling: hashes as bare hex, `tee_id` with `0x`,
     /// the signature as padded standard base64.
     public var fields: [(String, JSONValue)] {
-        [
+        var fields: [(String, JSONValue)] = [
             ("tee_signature", .string(Data(signature).base64EncodedString())),
             ("tee_request_hash", .string(requestHash.hex)),
             ("tee_output_hash", .string(outputHash.hex)),
             ("tee_timestamp", .number(JSONNumber(storage: .integer(String(timestamp))))),
             ("tee_id", .string(teeID.description)),
         ]
+        if let cost { fields.append(("tee_cost", cost.json)) }
+        return fields
     }
 
     /// Adds the fields to a response object (or an SSE chunk).
@@ -130,6 +147,8 @@ public struct TEESignature: Sendable, Equatable {
         guard let number = response["tee_timestamp"]?.numberValue, number.isInteger, let timestamp = UInt64(number.description) else {
             throw InvalidRequest("'tee_timestamp' must be a non-negative integer", param: "tee_timestamp")
         }
-        self.init(requestHash: requestHash, outputHash: outputHash, timestamp: timestamp, signature: Array(signature), teeID: teeID)
+        let cost: TEECost? = try response["tee_cost"].map { value throws(InvalidRequest) in try TEECost(json: value) }
+        self.init(
+            requestHash: requestHash, outputHash: outputHash, timestamp: timestamp, signature: Array(signature), teeID: teeID, cost: cost)
     }
 }

@@ -82,6 +82,41 @@ public final class UpstreamHTTPClient: Sendable {
         return stream
     }
 
+    /// One JSON exchange with a non-provider service the enclave calls (the x402 facilitator),
+    /// through the same client: the same egress proxy, trust roots and pooling, so it obeys the
+    /// same allowlist. Returns the status and up to 1 MiB of body; `GET` when `body` is nil.
+    /// Errors are ``ProviderError``s (`.timeout` past `timeout`).
+    public func exchangeJSON(url: String, body: [UInt8]?, timeout: Duration) async throws(ProviderError) -> (status: Int, body: [UInt8]) {
+        var request = HTTPClientRequest(url: url)
+        request.method = body == nil ? .GET : .POST
+        request.headers.add(name: "accept", value: "application/json")
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(body)
+        }
+        let (client, prepared) = (self.client, request)
+        do {
+            // The deadline covers the whole exchange, body included: a service that sends its
+            // head and then stalls must not hold the caller past `timeout`.
+            return try await withThrowingTaskGroup(of: (status: Int, body: [UInt8]).self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, timeout: TimeAmount(timeout))
+                    let bytes = try await response.body.collect(upTo: 1 << 20)
+                    return (Int(response.status.code), Array(bytes.readableBytesView))
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw ProviderError.timeout
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { throw ProviderError.cancelled }
+                return first
+            }
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
     /// Sends `request` and returns its JSON object body (a non-streaming call).
     func json(_ request: UpstreamRequest, provider: ProviderKind) async throws(ProviderError) -> JSONObject {
         do {
