@@ -111,7 +111,7 @@ public final class PaymentGate: Sendable {
                 } catch {
                     throw .facilitatorUnavailable("\(error)")
                 }
-                logger.info("x402 upto session opened", metadata: ["cap": "\(cap)"])
+                logger.debug("x402 upto session opened")
                 return .granted(Charge(gate: self, quote: quote, mode: .session(opened.session, reservation: opened.reservation)))
             }
         } catch {
@@ -164,8 +164,6 @@ public final class PaymentGate: Sendable {
             amount: amount.description, asset: configuration.asset, network: configuration.network,
             inputTokens: inputTokens, outputTokens: outputTokens, priceVersion: priceVersion)
     }
-
-    func log(_ message: Logger.Message, _ metadata: Logger.Metadata) { logger.info(message, metadata: metadata) }
 }
 
 /// One granted request's charge. It prices the answer (`cost`), records the charge once the
@@ -226,7 +224,6 @@ public final class Charge: Sendable {
         }
         try gate.journal.commit(session: id, reservation: reservation, amount: Amount(decimal: cost.amount) ?? quote.maximum, now: Date().timeIntervalSince1970)
         committed.withLock { $0 = true }
-        gate.log("x402 upto charge", ["amount": "\(cost.amount)"])
     }
 
     /// Exact scheme: settles the payment before any of the answer reaches the client; returns the

@@ -91,7 +91,7 @@ public struct SessionSettler: Sendable {
             let receipt = try await facilitator.settle(payment, requirements, resource: session.resource)
             try? journal.recordSettlement(session: session.id, transaction: receipt.transaction, failure: nil, retryAt: nil, now: now())
             Counter(label: "x402_settlements_total", dimensions: [("result", "settled")]).increment()
-            logger.info("x402 session settled", metadata: ["session": "\(session.id.prefix(8))", "amount": "\(session.committed)"])
+            logger.info("x402 session settled", metadata: ["session": "\(session.id.prefix(8))"])
             return true
         } catch {
             let failures = session.attempts + 1
@@ -101,7 +101,7 @@ public struct SessionSettler: Sendable {
                 Counter(label: "x402_settlement_failures_total").increment()
                 logger.error(
                     "x402 session settlement failed for good; kept in the journal as failed",
-                    metadata: ["session": "\(session.id.prefix(8))", "amount": "\(session.committed)", "attempts": "\(failures)",
+                    metadata: ["session": "\(session.id.prefix(8))", "attempts": "\(failures)",
                                "reason": "\(error)"])
             } else {
                 Counter(label: "x402_settlements_total", dimensions: [("result", "retry")]).increment()
