@@ -68,6 +68,12 @@ public final class TLSFront: Sendable {
         clientConfiguration.decompression = .disabled
         clientConfiguration.timeout.connect = .seconds(2)
         clientConfiguration.connectionPool.idleTimeout = .seconds(30)
+        // One connection per request in flight: an HTTP/1.1 connection carries one request at a
+        // time, and a stream holds its connection for as long as it runs. AsyncHTTPClient's
+        // default of 8 per worker queued every request past the 16th, and a queued request
+        // failed after the connect timeout (2 s) with a 502: 234 of 256 concurrent streams in
+        // the benchmark. The client connection limit already bounds this number.
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maximumConnections
         // A worker that refuses connections is gone (crashed, or stopped): fail at once so the
         // proxy can send the request to another worker, instead of AsyncHTTPClient retrying the
         // same socket with backoff until the request times out.

@@ -51,6 +51,12 @@ struct WorkerProxy: Sendable {
         "te", "trailer", "transfer-encoding", "upgrade", "content-length", "x-forwarded-for", "x-forwarded-proto",
     ]
 
+    /// AsyncHTTPClient's own logger. It logs only at debug and trace, which tls-front never
+    /// enables, yet it sets request metadata on the logger for every request, and the stream
+    /// log handler re-renders its metadata on every change (about 2% of tls-front's CPU in the
+    /// profile, docs/performance.md). tls-front's own warnings go to `logger`.
+    private static let clientLogger = Logger(label: "tls-front.http-client", factory: { _ in SwiftLogNoOpLogHandler() })
+
     func forward(_ request: Request, clientAddress: String?, writer: consuming ResponseWriter) async throws {
         let path = request.uri.path
         if let declaredLength = request.headers[.contentLength].flatMap({ Int($0) }), declaredLength > maximumBodyBytes {
@@ -92,7 +98,7 @@ struct WorkerProxy: Sendable {
             upstream.url = WorkerAddress.url(worker, request.uri.description)
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(upstream, timeout: TimeAmount(requestTimeout), logger: logger)
+                response = try await client.execute(upstream, timeout: TimeAmount(requestTimeout), logger: Self.clientLogger)
             } catch {
                 pool.release(worker)
                 if Task.isCancelled { throw CancellationError() }
@@ -203,6 +209,14 @@ struct WorkerProxy: Sendable {
         if let clientError = error as? HTTPClientError, clientError == .deadlineExceeded {
             logger.warning("worker did not answer in time", metadata: ["worker": "\(worker)", "timeout": "\(requestTimeout)"])
             return FrontResponse.error(.upstreamTimeout("the inference worker did not answer within \(requestTimeout)"), path: path)
+        }
+        // The request waited for a connection to the worker and never got one: it never reached
+        // the worker, which is busy rather than gone, so it stays in the pool.
+        if let clientError = error as? HTTPClientError, clientError == .getConnectionFromPoolTimeout {
+            logger.warning("no connection to the worker became free in time", metadata: ["worker": "\(worker)"])
+            return FrontResponse.error(
+                .unavailable("every connection to the inference workers is busy; retry shortly", retryAfterSeconds: 1), path: path
+            )
         }
         // Connection-level failures mean the worker is gone (crashed, or stopping): keep new
         // requests away from it until a health check passes again.
