@@ -7,7 +7,17 @@ import Synchronization
 /// answer can be signed, so tls-front refuses inference requests at once with a clear 503
 /// instead of letting each one reach a worker, run its provider call and fail at signing (a
 /// stream would already have sent its 200 head by then).
+///
+/// Not answering is judged by the connection: with none (key-service exited, or its socket is
+/// gone) it is unavailable after one failed poll; with one, only after
+/// `slowPollsBeforeUnavailable` polls in a row went unanswered. A connected key-service that
+/// is slow to answer a poll is busy (a burst of signatures queued ahead of it, as when
+/// thousands of streams end together) or tls-front itself is (thousands of handshakes at
+/// once): refusing requests then turned a slow second into a burst of 503s.
 final class KeyServiceWatch: Sendable {
+    /// About 3 s of silence at the default interval (each poll waits up to three intervals).
+    static let slowPollsBeforeUnavailable = 3
+
     private let available = Atomic(true)
     let interval: Duration
     let logger: Logger
@@ -43,9 +53,11 @@ final class KeyServiceWatch: Sendable {
 
     private func poll(_ keys: KeyServiceClient, onRecovered: @Sendable () async -> Void) async {
         var lastTEEID: TEEID?
+        var slowPolls = 0
         while !Task.isCancelled {
             let health = try? await keys.health()
-            let answers = health != nil
+            slowPolls = health == nil && keys.isConnected ? slowPolls + 1 : 0
+            let answers = health != nil || (slowPolls > 0 && slowPolls < Self.slowPollsBeforeUnavailable && isAvailable)
             let was = available.exchange(answers, ordering: .relaxed)
             let restarted = health.map { health in lastTEEID.map { $0 != health.teeID } ?? false } ?? false
             if let health { lastTEEID = health.teeID }
