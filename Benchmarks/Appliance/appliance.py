@@ -72,10 +72,12 @@ class Appliance:
         self.process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         env=self.environment, text=True)
         self.url = None
+        self.lines = []  # everything the appliance printed (its children's tagged log lines)
         ready = threading.Event()
 
         def read():
             for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
                 if line.startswith("  URL:"):
                     self.url = line.split()[-1]
                     ready.set()
