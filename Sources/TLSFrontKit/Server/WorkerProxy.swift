@@ -102,6 +102,14 @@ struct WorkerProxy: Sendable {
             } catch {
                 pool.release(worker)
                 if Task.isCancelled { throw CancellationError() }
+                if Self.outOfDescriptors(error) {
+                    // tls-front's own limit, not the worker's fault: the worker stays in the pool.
+                    logger.warning("no file descriptor left for a worker connection", metadata: ["error": "\(error)"])
+                    let response = FrontResponse.error(
+                        .unavailable("tls-front has reached its open-file limit; retry shortly", retryAfterSeconds: 1), path: path
+                    )
+                    return try await writer.write(response: response)
+                }
                 if Self.neverReachedWorker(error) {
                     pool.setHealthy(worker, false)
                     failedOn.append(worker)
@@ -134,6 +142,12 @@ struct WorkerProxy: Sendable {
             if let worker = next() { return worker }
         }
         return nil
+    }
+
+    /// socket(2) failed for want of a descriptor (EMFILE, ENFILE): nothing reached the worker.
+    static func outOfDescriptors(_ error: any Error) -> Bool {
+        guard let error = error as? IOError else { return false }
+        return error.errnoCode == EMFILE || error.errnoCode == ENFILE
     }
 
     /// Errors that mean the request never reached a worker process: safe to send elsewhere.
