@@ -5,7 +5,8 @@ as markdown tables: the RSA-2048 signing rate of OpenSSL 3 (key-service's signer
 and all cores, which bounds the appliance; signed answers/s with p50/p99 at 1, 8 and 64
 connections (wrk, a 2-line chat body), beside the same request answered by a mock upstream
 (recorded answer bytes replayed over TLS); the ratio of throughput to the signing bound; CPU
-time per answer of every process (from /proc/PID/stat); time to first byte of streams, beside
+time per answer of every process (from /proc/PID/stat), and in all in units of one signature
+measured in the same run; time to first byte of streams, beside
 the mock's; memory (RSS) of every process idle, after the load, and under 256 open streams.
 Everything stays on 127.0.0.0/8.
 """
@@ -222,12 +223,14 @@ def main():
               f"{theirs['p50']:.2f} ms | {theirs['p99']:.2f} ms | {ours['p50'] - theirs['p50']:+.2f} ms | "
               f"{ours['rate'] / every:.2f} | {ours['bad']} |")
     names = ["tls-front", "key-service"] + workers + ["supervisor"]
+    # "In signatures": the total divided by one signature's CPU time on one core in this run,
+    # which cancels most of what a busy machine does to both.
     print("\nCPU per answer (ms), from /proc/PID/stat utime+stime over each run:\n")
-    print("| connections | " + " | ".join(names) + " | appliance total | mock upstream |")
-    print("|---" * (len(names) + 3) + "|")
+    print("| connections | " + " | ".join(names) + " | appliance total | in signatures | mock upstream |")
+    print("|---" * (len(names) + 4) + "|")
     for connections, _, _, cost, mock_cost in rows:
         print(f"| {connections} | " + " | ".join(f"{cost.get(n, float('nan')):.3f}" for n in names)
-              + f" | {sum(cost.values()):.3f} | {mock_cost:.3f} |")
+              + f" | {sum(cost.values()):.3f} | {sum(cost.values()) * one / 1000:.2f} | {mock_cost:.3f} |")
     print(f"\nStreams, time to first byte over 300 in a row on one connection: appliance p50 "
           f"{1000 * statistics.median(ttfb):.2f} ms, p99 {1000 * percentile(ttfb, 99):.2f} ms; mock p50 "
           f"{1000 * statistics.median(mock_ttfb):.2f} ms, p99 {1000 * percentile(mock_ttfb, 99):.2f} ms; "
