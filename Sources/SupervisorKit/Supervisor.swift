@@ -84,6 +84,8 @@ public actor Supervisor {
     /// the appliance was stopped because key-service died.
     public func run(onReady: @Sendable (ApplianceReady) async -> Void = { _ in }) async throws {
         bringLoopbackUp()
+        // Before any child starts: they inherit the limit (see FileDescriptorLimit).
+        output("[supervisor] " + FileDescriptorLimit.raise().description)
         try checkPrograms()
         try configuration.roles?.validate()
         try RuntimeLayout.prepare(configuration)

@@ -66,8 +66,18 @@ public final class TLSFront: Sendable {
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.httpVersion = .http1Only
         clientConfiguration.decompression = .disabled
-        clientConfiguration.timeout.connect = .seconds(2)
+        // Also how long a request waits for a free worker connection. A worker that is gone
+        // refuses at once (no listener on its socket), so this only waits on a worker that is
+        // busy accepting: 10,000 clients arriving together kept the workers' accept loops
+        // behind by more than the 2 s it used to be, and 3,029 streams got 503.
+        clientConfiguration.timeout.connect = .seconds(10)
         clientConfiguration.connectionPool.idleTimeout = .seconds(30)
+        // One connection per request in flight: an HTTP/1.1 connection carries one request at a
+        // time, and a stream holds its connection for as long as it runs. AsyncHTTPClient's
+        // default of 8 per worker queued every request past the 16th, and a queued request
+        // failed after the connect timeout (2 s) with a 502: 234 of 256 concurrent streams in
+        // the benchmark. The client connection limit already bounds this number.
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maximumConnections
         // A worker that refuses connections is gone (crashed, or stopped): fail at once so the
         // proxy can send the request to another worker, instead of AsyncHTTPClient retrying the
         // same socket with backoff until the request times out.

@@ -184,8 +184,11 @@ struct WorkerRoutes: Sendable {
     }
 }
 
-/// One line per request: method, path, status, duration (health checks at debug). Never bodies,
-/// headers or keys.
+/// One line per refused or failed request (status 400 and up): method, path, status, duration.
+/// Successful requests and health checks log at debug: at full load a line per answer cost the
+/// worker and the supervisor, which relays every child's output, more than a tenth of their
+/// CPU per answer (docs/performance.md); `worker_requests_total` counts every request by route
+/// and status. Never bodies, headers or keys.
 /// Unknown routes become the OpenAI-shaped 404 instead of Hummingbird's empty one, and a known
 /// path with another method a 405 with `Allow`.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -216,9 +219,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         Metrics.Timer(label: "worker_response_head_seconds", dimensions: [("route", route)]).recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         )
-        // tls-front and the supervisor poll /health every second; only real traffic is info.
         logger.log(
-            level: request.uri.path == "/health" ? .debug : .info,
+            level: response.status.code >= 400 && request.uri.path != "/health" ? .info : .debug,
             "request",
             metadata: [
                 "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",

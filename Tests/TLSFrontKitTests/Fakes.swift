@@ -49,8 +49,12 @@ final class FakeKeyService: KeyServiceHandler {
     func registerTLSCertificate(sha256: [UInt8]) async throws(KeyServiceError) {
         registered.withLock { $0.append(sha256) }
     }
+    /// How long `health` takes to answer (a busy key-service).
+    let healthDelay = Mutex<Duration>(.zero)
     func health() async throws(KeyServiceError) -> KeyServiceHealth {
-        KeyServiceHealth(teeID: Self.teeID, teeEnabled: false, providers: ["local"], uptimeSeconds: 7)
+        let delay = healthDelay.withLock { $0 }
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        return KeyServiceHealth(teeID: Self.teeID, teeEnabled: false, providers: ["local"], uptimeSeconds: 7)
     }
     func ready() async -> Bool { isReady.withLock { $0 } }
 }

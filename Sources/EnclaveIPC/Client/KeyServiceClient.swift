@@ -133,6 +133,16 @@ public final class KeyServiceClient: Sendable {
 
     // MARK: - Connection
 
+    /// Whether the client has a connection to key-service right now. A call that timed out
+    /// while connected met a busy key-service (or a busy caller); one that timed out while not
+    /// connected met none at all.
+    public var isConnected: Bool {
+        state.withLock { state in
+            if case .connected = state.connection { return true }
+            return false
+        }
+    }
+
     /// Keeps a connection to `endpoint` until the task is cancelled. Call it once per client,
     /// in a task that lives as long as the client is used; when it returns, pending and later
     /// requests fail with `shutDown`.

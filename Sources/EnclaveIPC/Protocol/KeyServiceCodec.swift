@@ -32,20 +32,47 @@ import NIOCore
 
 /// Turns requests and responses into frame payloads and back.
 enum KeyServiceCodec {
+    // `signInference`, sent once per answer, takes `SignInferenceWire`'s fast path: the same bytes.
+
     static func encode(_ request: KeyServiceRequest, id: UInt64) throws(KeyServiceProtocolError) -> ByteBuffer {
-        try encode(RequestMessage(id: id, request: request))
+        if case .signInference(let requestHash, let outputHash) = request {
+            return SignInferenceWire.encodeRequest(id: id, requestHash: requestHash, outputHash: outputHash)
+        }
+        return try encode(RequestMessage(id: id, request: request))
     }
 
     static func encode(_ response: KeyServiceResponse, id: UInt64) throws(KeyServiceProtocolError) -> ByteBuffer {
-        try encode(ResponseMessage(id: id, response: response))
+        if case .signInference(let signature) = response { return SignInferenceWire.encodeResponse(id: id, signature) }
+        return try encode(ResponseMessage(id: id, response: response))
     }
 
     static func decodeRequest(_ payload: ByteBuffer) throws(KeyServiceProtocolError) -> (id: UInt64, request: KeyServiceRequest) {
+        if let fast = SignInferenceWire.decodeRequest(payload) { return fast }
         let message = try decode(RequestMessage.self, from: payload)
         return (message.id, message.request)
     }
 
     static func decodeResponse(_ payload: ByteBuffer) throws(KeyServiceProtocolError) -> (id: UInt64, response: KeyServiceResponse) {
+        if let fast = SignInferenceWire.decodeResponse(payload) { return fast }
+        let message = try decode(ResponseMessage.self, from: payload)
+        return (message.id, message.response)
+    }
+
+    /// The general path alone (the tests compare the fast path with it).
+    static func encodeGenerally(_ request: KeyServiceRequest, id: UInt64) throws(KeyServiceProtocolError) -> ByteBuffer {
+        try encode(RequestMessage(id: id, request: request))
+    }
+
+    static func encodeGenerally(_ response: KeyServiceResponse, id: UInt64) throws(KeyServiceProtocolError) -> ByteBuffer {
+        try encode(ResponseMessage(id: id, response: response))
+    }
+
+    static func decodeGenerally(request payload: ByteBuffer) throws(KeyServiceProtocolError) -> (id: UInt64, request: KeyServiceRequest) {
+        let message = try decode(RequestMessage.self, from: payload)
+        return (message.id, message.request)
+    }
+
+    static func decodeGenerally(response payload: ByteBuffer) throws(KeyServiceProtocolError) -> (id: UInt64, response: KeyServiceResponse) {
         let message = try decode(ResponseMessage.self, from: payload)
         return (message.id, message.response)
     }

@@ -7,13 +7,25 @@ import Synchronization
 /// answer can be signed, so tls-front refuses inference requests at once with a clear 503
 /// instead of letting each one reach a worker, run its provider call and fail at signing (a
 /// stream would already have sent its 200 head by then).
+///
+/// Not answering is judged by the connection: with none (key-service exited, or its socket is
+/// gone) it is unavailable after one failed poll; with one, only once no poll has been
+/// answered for `silenceLimit`. A connected key-service that is slow to answer a poll is busy
+/// (a burst of signatures queued ahead of it, as when thousands of streams end together), or
+/// tls-front itself is (10,000 clients connecting at once delayed its own poll by seconds):
+/// refusing requests then turned a slow moment into thousands of 503s (docs/performance.md).
 final class KeyServiceWatch: Sendable {
     private let available = Atomic(true)
     let interval: Duration
     let logger: Logger
 
-    init(interval: Duration = .milliseconds(250), logger: Logger) {
+    /// How long a connected key-service may leave every poll unanswered before it counts as
+    /// not answering.
+    let silenceLimit: Duration
+
+    init(interval: Duration = .milliseconds(250), silenceLimit: Duration = .seconds(10), logger: Logger) {
         self.interval = interval
+        self.silenceLimit = silenceLimit
         self.logger = logger
     }
 
@@ -43,9 +55,12 @@ final class KeyServiceWatch: Sendable {
 
     private func poll(_ keys: KeyServiceClient, onRecovered: @Sendable () async -> Void) async {
         var lastTEEID: TEEID?
+        var lastAnswer = ContinuousClock.now
         while !Task.isCancelled {
             let health = try? await keys.health()
-            let answers = health != nil
+            if health != nil { lastAnswer = .now }
+            let busy = keys.isConnected && isAvailable && ContinuousClock.now - lastAnswer < silenceLimit
+            let answers = health != nil || busy
             let was = available.exchange(answers, ordering: .relaxed)
             let restarted = health.map { health in lastTEEID.map { $0 != health.teeID } ?? false } ?? false
             if let health { lastTEEID = health.teeID }

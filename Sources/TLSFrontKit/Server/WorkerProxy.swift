@@ -51,6 +51,12 @@ struct WorkerProxy: Sendable {
         "te", "trailer", "transfer-encoding", "upgrade", "content-length", "x-forwarded-for", "x-forwarded-proto",
     ]
 
+    /// AsyncHTTPClient's own logger. It logs only at debug and trace, which tls-front never
+    /// enables, yet it sets request metadata on the logger for every request, and the stream
+    /// log handler re-renders its metadata on every change (about 2% of tls-front's CPU in the
+    /// profile, docs/performance.md). tls-front's own warnings go to `logger`.
+    private static let clientLogger = Logger(label: "tls-front.http-client", factory: { _ in SwiftLogNoOpLogHandler() })
+
     func forward(_ request: Request, clientAddress: String?, writer: consuming ResponseWriter) async throws {
         let path = request.uri.path
         if let declaredLength = request.headers[.contentLength].flatMap({ Int($0) }), declaredLength > maximumBodyBytes {
@@ -92,10 +98,18 @@ struct WorkerProxy: Sendable {
             upstream.url = WorkerAddress.url(worker, request.uri.description)
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(upstream, timeout: TimeAmount(requestTimeout), logger: logger)
+                response = try await client.execute(upstream, timeout: TimeAmount(requestTimeout), logger: Self.clientLogger)
             } catch {
                 pool.release(worker)
                 if Task.isCancelled { throw CancellationError() }
+                if Self.outOfDescriptors(error) {
+                    // tls-front's own limit, not the worker's fault: the worker stays in the pool.
+                    logger.warning("no file descriptor left for a worker connection", metadata: ["error": "\(error)"])
+                    let response = FrontResponse.error(
+                        .unavailable("tls-front has reached its open-file limit; retry shortly", retryAfterSeconds: 1), path: path
+                    )
+                    return try await writer.write(response: response)
+                }
                 if Self.neverReachedWorker(error) {
                     pool.setHealthy(worker, false)
                     failedOn.append(worker)
@@ -128,6 +142,12 @@ struct WorkerProxy: Sendable {
             if let worker = next() { return worker }
         }
         return nil
+    }
+
+    /// socket(2) failed for want of a descriptor (EMFILE, ENFILE): nothing reached the worker.
+    static func outOfDescriptors(_ error: any Error) -> Bool {
+        guard let error = error as? IOError else { return false }
+        return error.errnoCode == EMFILE || error.errnoCode == ENFILE
     }
 
     /// Errors that mean the request never reached a worker process: safe to send elsewhere.
@@ -203,6 +223,14 @@ struct WorkerProxy: Sendable {
         if let clientError = error as? HTTPClientError, clientError == .deadlineExceeded {
             logger.warning("worker did not answer in time", metadata: ["worker": "\(worker)", "timeout": "\(requestTimeout)"])
             return FrontResponse.error(.upstreamTimeout("the inference worker did not answer within \(requestTimeout)"), path: path)
+        }
+        // The request waited for a connection to the worker and never got one: it never reached
+        // the worker, which is busy rather than gone, so it stays in the pool.
+        if let clientError = error as? HTTPClientError, clientError == .getConnectionFromPoolTimeout {
+            logger.warning("no connection to the worker became free in time", metadata: ["worker": "\(worker)"])
+            return FrontResponse.error(
+                .unavailable("every connection to the inference workers is busy; retry shortly", retryAfterSeconds: 1), path: path
+            )
         }
         // Connection-level failures mean the worker is gone (crashed, or stopping): keep new
         // requests away from it until a health check passes again.
