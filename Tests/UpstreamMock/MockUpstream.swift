@@ -122,7 +122,12 @@ public final class MockUpstream: Sendable {
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async throws {
-        try await connection.executeThenClose { inbound, outbound in
+        // Every part is written with the channel's own future, which completes once the bytes
+        // are in the socket: `.disconnect` must close after the pieces before it are on the wire,
+        // or the close races them and the client sees less than the script sent.
+        let channel = connection.channel
+        func send(_ part: HTTPServerResponsePart) async throws { try await channel.writeAndFlush(part).get() }
+        try await connection.executeThenClose { inbound, _ in
             var parts = inbound.makeAsyncIterator()
             while true {
                 var head: HTTPRequestHead?
@@ -141,10 +146,10 @@ public final class MockUpstream: Sendable {
                 }
                 var headers = HTTPHeaders(reply.headers)
                 headers.add(name: "transfer-encoding", value: "chunked")
-                try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: reply.status), headers: headers)))
+                try await send(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: reply.status), headers: headers)))
                 for piece in reply.pieces {
                     switch piece {
-                    case .bytes(let text): try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
+                    case .bytes(let text): try await send(.body(.byteBuffer(ByteBuffer(string: text))))
                     case .pause(let duration): try await Task.sleep(for: duration)
                     case .disconnect: return
                     case .awaitRelease:
@@ -155,7 +160,7 @@ public final class MockUpstream: Sendable {
                         return
                     }
                 }
-                try await outbound.write(.end(nil))
+                try await send(.end(nil))
             }
         }
     }
