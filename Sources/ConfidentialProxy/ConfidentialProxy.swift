@@ -240,7 +240,7 @@ private func report(_ outcome: DaemonOutcome) {
     if outcome.status == 0 {
         print(outcome.message)
     } else {
-        FileHandle.standardError.write(Data(("confidential-proxy: " + outcome.message + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(("confidential-proxy: " + outcome.message + "\n").utf8))
         Foundation.exit(outcome.status)
     }
 }

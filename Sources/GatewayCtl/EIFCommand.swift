@@ -143,6 +143,6 @@ func writeEIFOutput(_ bytes: [UInt8], to path: String) throws {
 
 /// An unusable input is the caller's mistake, not a crash: the reason on stderr, exit status 2.
 func eifRefusal(_ message: String) -> Error {
-    FileHandle.standardError.write(Data("gatewayctl: \(message)\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("gatewayctl: \(message)\n".utf8))
     return ExitCode(2)
 }

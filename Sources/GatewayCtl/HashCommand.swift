@@ -78,6 +78,6 @@ private func readStandardInput() -> [UInt8] {
 
 /// Bad input is the caller's mistake, not a crash: message on stderr, exit status 2.
 func invalidInput(_ message: String) -> Error {
-    FileHandle.standardError.write(Data("gatewayctl: \(message)\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("gatewayctl: \(message)\n".utf8))
     return ExitCode(2)
 }

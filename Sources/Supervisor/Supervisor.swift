@@ -103,6 +103,9 @@ struct SupervisorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the first line: dying of SIGPIPE when stdout closes would orphan the children.
+        // Lines written to a closed stdout are lost instead (writeLine).
+        signal(SIGPIPE, SIG_IGN)
         // Checked here, not in validate(): ArgumentParser also validates this command for `ctl`.
         guard dev || listen != nil else {
             throw ValidationError("outside --dev, pass --listen (e.g. vsock://4294967295:443)")
@@ -154,9 +157,10 @@ struct SupervisorCommand: AsyncParsableCommand {
 
 /// Writes `text` and a newline to stdout at once. `print` would block-buffer when stdout is a
 /// pipe (a test, journald, a log shipper), holding back the banner and the children's lines
-/// until the buffer fills or the supervisor exits.
+/// until the buffer fills or the supervisor exits. A closed stdout (`supervisor | head`) loses
+/// the line instead of trapping: the appliance keeps running and stops as it would otherwise.
 @Sendable private func writeLine(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
 }
 
 extension SupervisorCommand {
@@ -238,7 +242,7 @@ struct Ctl: AsyncParsableCommand {
             let reply = try await SupervisorControlClient.send(command.joined(separator: " "), to: socket)
             print(reply)
         } catch {
-            FileHandle.standardError.write(Data("supervisor ctl: \(error)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("supervisor ctl: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }
