@@ -85,6 +85,8 @@ import Testing
         #expect(exact["amount"] as? String == String(maximum))
         #expect(exact["payTo"] as? String == payTo && exact["asset"] as? String == asset && exact["network"] as? String == "eip155:8453")
         #expect((exact["extra"] as? [String: Any])?["name"] as? String == "USD Coin")
+        // The resource is the URL the client called (its Host, through tls-front), not the worker's socket.
+        #expect((decoded["resource"] as? [String: Any])?["url"] as? String == appliance.url + "/v1/chat/completions", "\(decoded)")
         #expect(upto["amount"] as? String == String(sessionCap))
         #expect(((upto["extra"] as? [String: Any])?["facilitatorAddress"] as? String)?.hasPrefix("0x1111") == true)
         let bodyJSON = try #require(try JSONSerialization.jsonObject(with: Data(unpaid.body.utf8)) as? [String: Any])

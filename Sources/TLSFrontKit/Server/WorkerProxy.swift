@@ -76,6 +76,10 @@ struct WorkerProxy: Sendable {
         }
         if let clientAddress { upstream.headers.add(name: "X-Forwarded-For", value: clientAddress) }
         upstream.headers.add(name: "X-Forwarded-Proto", value: "https")
+        // The client's Host (HTTP types carry it as the authority): the worker names the
+        // resource a payment is for with it (x402 `resource`); AsyncHTTPClient would otherwise
+        // send the worker socket's "localhost".
+        if let authority = request.head.authority { upstream.headers.replaceOrAdd(name: "Host", value: authority) }
         if body.readableBytes > 0 || request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil {
             upstream.body = .bytes(body)
         }
