@@ -48,18 +48,7 @@ public struct PaymentConfiguration: Sendable, Equatable {
         return "p" + String(Keccak256.hash(JSONWriter.serialize(document, style: .canonical)).hex.prefix(16))
     }
 
-    public func price(for model: String) -> ModelPrice? { prices[Self.normalize(model)] }
-
-    /// Python's `strip().lower()`, as the model registry normalizes ids.
-    static func normalize(_ model: String) -> String {
-        let scalars = Array(model.unicodeScalars)
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        var trimmed = String.UnicodeScalarView()
-        trimmed.append(contentsOf: scalars[first...last])
-        return String(trimmed).lowercased()
-    }
+    public func price(for model: String) -> ModelPrice? { prices[ModelID.normalize(model)] }
 
     static let knownKeys: Set = [
         "pay_to", "network", "asset", "asset_decimals", "asset_name", "asset_version", "facilitator_url", "schemes",
@@ -131,7 +120,7 @@ public struct PaymentConfiguration: Sendable, Equatable {
         guard !table.isEmpty else { throw .init("'prices' is empty: every served model needs a price") }
         var prices: [String: ModelPrice] = [:]
         for (model, entry) in table {
-            let id = Self.normalize(model)
+            let id = ModelID.normalize(model)
             guard !id.isEmpty else { throw .init("'prices' has an empty model id") }
             guard prices[id] == nil else { throw .init("'prices' names \(id) twice") }
             prices[id] = try ModelPrice(parsing: entry, model: model)
@@ -141,7 +130,7 @@ public struct PaymentConfiguration: Sendable, Equatable {
 
     /// Every model the worker serves must have a price: a model without one would be served free.
     public func checkCoverage(of modelIDs: [String]) throws(PaymentConfigurationError) {
-        let missing = modelIDs.filter { prices[Self.normalize($0)] == nil }
+        let missing = modelIDs.filter { prices[ModelID.normalize($0)] == nil }
         guard missing.isEmpty else {
             throw .init("no price for \(missing.count) served model(s): \(missing.prefix(10).joined(separator: ", "))\(missing.count > 10 ? ", …" : "")")
         }

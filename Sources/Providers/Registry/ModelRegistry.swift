@@ -1,3 +1,5 @@
+import GatewayCore
+
 /// A model served by an OpenAI-compatible server named in configuration (vLLM, OpenRouter…).
 public struct ConfiguredModel: Sendable, Hashable {
     public var id: String
@@ -55,10 +57,10 @@ public struct ModelRegistry: Sendable {
                 forceTemperature: entry.forceTemperature, thinkingBudget: entry.thinkingBudget)
             for id in entry.ids { routes[id] = route }
         }
-        for model in configured where routes[Self.normalize(model.id)] == nil {
+        for model in configured where routes[ModelID.normalize(model.id)] == nil {
             var baseURL = model.baseURL
             while baseURL.hasSuffix("/") { baseURL.removeLast() }
-            routes[Self.normalize(model.id)] = ModelRoute(
+            routes[ModelID.normalize(model.id)] = ModelRoute(
                 provider: .openAICompatible(name: model.providerName), apiName: model.apiName, baseURL: baseURL,
                 keyName: model.keyName, inputPricePerToken: model.inputPricePerToken,
                 outputPricePerToken: model.outputPricePerToken)
@@ -69,7 +71,7 @@ public struct ModelRegistry: Sendable {
     public var modelIDs: [String] { routes.keys.sorted() }
 
     public func route(for model: String) throws(UnknownModelError) -> ModelRoute {
-        let id = Self.normalize(model)
+        let id = ModelID.normalize(model)
         if let replacement = Self.retired[id] {
             throw UnknownModelError(model: model, supported: modelIDs, retiredInFavourOf: replacement)
         }
@@ -84,17 +86,6 @@ public struct ModelRegistry: Sendable {
         "claude-sonnet-4-0": "claude-sonnet-4-6", "claude-4.0-sonnet": "claude-sonnet-4-6",
         "claude-sonnet-4-5": "claude-sonnet-4-6",
     ]
-
-    /// Python's `str.strip()` (Unicode whitespace) then `str.lower()`.
-    static func normalize(_ model: String) -> String {
-        let scalars = Array(model.unicodeScalars)
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        var trimmed = String.UnicodeScalarView()
-        trimmed.append(contentsOf: scalars[first...last])
-        return String(trimmed).lowercased()
-    }
 
     static func keyName(_ provider: ProviderKind) -> String? {
         switch provider {
