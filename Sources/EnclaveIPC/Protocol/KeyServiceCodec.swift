@@ -32,28 +32,27 @@ import NIOCore
 
 /// Turns requests and responses into frame payloads and back.
 enum KeyServiceCodec {
-    // `signInference`, sent once per answer, takes `SignInferenceWire`'s fast path: the same bytes.
+    // `signInference` and `ohttpOpen`, sent once per request, take `HotPathWire`'s fast path:
+    // the same bytes.
 
     static func encode(_ request: KeyServiceRequest, id: UInt64) throws(KeyServiceProtocolError) -> ByteBuffer {
-        if case .signInference(let requestHash, let outputHash) = request {
-            return SignInferenceWire.encodeRequest(id: id, requestHash: requestHash, outputHash: outputHash)
-        }
+        if let fast = HotPathWire.encode(request, id: id) { return fast }
         return try encode(RequestMessage(id: id, request: request))
     }
 
     static func encode(_ response: KeyServiceResponse, id: UInt64) throws(KeyServiceProtocolError) -> ByteBuffer {
-        if case .signInference(let signature) = response { return SignInferenceWire.encodeResponse(id: id, signature) }
+        if let fast = HotPathWire.encode(response, id: id) { return fast }
         return try encode(ResponseMessage(id: id, response: response))
     }
 
     static func decodeRequest(_ payload: ByteBuffer) throws(KeyServiceProtocolError) -> (id: UInt64, request: KeyServiceRequest) {
-        if let fast = SignInferenceWire.decodeRequest(payload) { return fast }
+        if let fast = HotPathWire.decodeRequest(payload) { return fast }
         let message = try decode(RequestMessage.self, from: payload)
         return (message.id, message.request)
     }
 
     static func decodeResponse(_ payload: ByteBuffer) throws(KeyServiceProtocolError) -> (id: UInt64, response: KeyServiceResponse) {
-        if let fast = SignInferenceWire.decodeResponse(payload) { return fast }
+        if let fast = HotPathWire.decodeResponse(payload) { return fast }
         let message = try decode(ResponseMessage.self, from: payload)
         return (message.id, message.response)
     }
