@@ -85,6 +85,7 @@ struct InferenceWorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        EventLoopExecutor.install()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let configuration: InferenceWorker.Configuration
         do {

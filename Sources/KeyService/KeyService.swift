@@ -70,6 +70,7 @@ struct KeyServiceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        EventLoopExecutor.install()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "key-service")
         // Before any key exists: not dumpable means no core file, and no ptrace or

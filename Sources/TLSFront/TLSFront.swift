@@ -68,6 +68,7 @@ struct TLSFrontCommand: AsyncParsableCommand {
     var metricsSocket: String?
 
     func run() async throws {
+        EventLoopExecutor.install()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "tls-front")
         let front: TLSFront
