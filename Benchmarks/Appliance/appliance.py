@@ -6,8 +6,9 @@ and all cores, which bounds the appliance; signed answers/s with p50/p99 at 1, 8
 connections (wrk, a 2-line chat body), beside the same request answered by a mock upstream
 (recorded answer bytes replayed over TLS); the ratio of throughput to the signing bound; CPU
 time per answer of every process (from /proc/PID/stat), and in all in units of one signature
-measured in the same run; time to first byte of streams, beside
-the mock's; memory (RSS) of every process idle, after the load, and under 256 open streams.
+measured in the same run; what Oblivious HTTP adds per suite (the same request sealed to
+/v1/ohttp, latency and CPU per answer beside the plain rows); time to first byte of streams,
+beside the mock's; memory (RSS) of every process idle, after the load, and under 256 open streams.
 Everything stays on 127.0.0.0/8.
 """
 import argparse
@@ -27,6 +28,7 @@ import http.client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import ohttp_bodies  # noqa: E402
 import streams  # noqa: E402
 
 CHAT_BODY = json.dumps({
@@ -103,12 +105,17 @@ class Appliance:
             self.process.kill()
 
 
-def wrk(url, connections, seconds, marker="tee_signature"):
+def wrk(url, connections, seconds, marker="tee_signature", bodies=None):
+    """One wrk run of chat.lua: the chat body, or with `bodies` the encapsulated requests in
+    that file (OHTTP). Returns answers/s, answers, bad answers and errors, p50 and p99 in ms."""
     threads = 1 if connections == 1 else 2
+    environment = dict(os.environ, BENCH_BODY=CHAT_BODY, BENCH_MARKER=marker)
+    if bodies:
+        environment["BENCH_BODIES"] = bodies
     result = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
          "-s", f"{HERE}/chat.lua", url],
-        capture_output=True, text=True, env=dict(os.environ, BENCH_BODY=CHAT_BODY, BENCH_MARKER=marker))
+        capture_output=True, text=True, env=environment)
     values = dict(re.findall(r"(\w+)=(\d+)", " ".join(l for l in result.stdout.splitlines() if l.startswith("BENCH "))))
     if "requests" not in values:
         raise RuntimeError(f"wrk failed:\n{result.stdout}\n{result.stderr}")
@@ -190,6 +197,18 @@ def main():
             theirs = wrk(mock_url, connections, args.seconds)
             mock_cost = 1000 * (cpu_seconds(mock.pid) - mock_before) / max(theirs["answers"], 1)
             rows.append((connections, ours, theirs, cost, mock_cost))
+
+        log("Oblivious HTTP: sealing requests for each suite and verifying one answer of each…")
+        sealed = ohttp_bodies.prepare(appliance.url, appliance.certificate, CHAT_BODY, appliance.directory)
+        ohttp_rows = []
+        for suite, bodies in sealed.items():
+            for connections, plain, _, plain_cost, _ in rows:
+                log(f"OHTTP {suite}, {connections} connection(s) ({args.seconds} s)…")
+                before = {name: cpu_seconds(pid) for name, pid in appliance.processes.items()}
+                sealed_run = wrk(appliance.url + "/v1/ohttp", connections, args.seconds, bodies=bodies)
+                after = {name: cpu_seconds(pid) for name, pid in appliance.processes.items()}
+                cost = sum(after[n] - before[n] for n in before) * 1000 / max(sealed_run["answers"], 1)
+                ohttp_rows.append((suite, connections, sealed_run, cost, plain, sum(plain_cost.values())))
         loaded = {name: rss_mib(pid) for name, pid in appliance.processes.items()}
 
         log("time to first byte of streams: 300 in a row on one connection, appliance then mock…")
@@ -231,6 +250,13 @@ def main():
     for connections, _, _, cost, mock_cost in rows:
         print(f"| {connections} | " + " | ".join(f"{cost.get(n, float('nan')):.3f}" for n in names)
               + f" | {sum(cost.values()):.3f} | {sum(cost.values()) * one / 1000:.2f} | {mock_cost:.3f} |")
+    print("\nOblivious HTTP (POST /v1/ohttp, the same chat request as Binary HTTP, sealed beforehand; "
+          "the gateway opens, answers, signs and seals every one), beside the plain rows above:\n")
+    print("| suite | connections | answers/s | p50 | p99 | added p50 | CPU per answer | added CPU | errors |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for suite, connections, run, cost, plain, plain_cost in ohttp_rows:
+        print(f"| {suite} | {connections} | {run['rate']:,.0f} | {run['p50']:.2f} ms | {run['p99']:.2f} ms | "
+              f"{run['p50'] - plain['p50']:+.2f} ms | {cost:.3f} ms | {cost - plain_cost:+.3f} ms | {run['bad']} |")
     print(f"\nStreams, time to first byte over 300 in a row on one connection: appliance p50 "
           f"{1000 * statistics.median(ttfb):.2f} ms, p99 {1000 * percentile(ttfb, 99):.2f} ms; mock p50 "
           f"{1000 * statistics.median(mock_ttfb):.2f} ms, p99 {1000 * percentile(mock_ttfb, 99):.2f} ms; "
