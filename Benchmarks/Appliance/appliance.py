@@ -8,7 +8,8 @@ connections (wrk, a 2-line chat body), beside the same request answered by a moc
 time per answer of every process (from /proc/PID/stat), and in all in units of one signature
 measured in the same run; what Oblivious HTTP adds per suite (the same request sealed to
 /v1/ohttp, latency and CPU per answer beside the plain rows); time to first byte of streams,
-beside the mock's; memory (RSS) of every process idle, after the load, and under 256 open streams.
+beside the mock's; memory of every process idle (RSS, PSS and private), after the load, and under
+256 open streams (RSS).
 Everything stays on 127.0.0.0/8.
 """
 import argparse
@@ -45,6 +46,18 @@ def log(text):
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def idle_memory_mib(pid):
+    """RSS, PSS and private memory (MiB). RSS counts every shared page in full (the Swift
+    runtime, Foundation and the executable's code, which all processes and workers share); PSS
+    divides each by its sharers; private (clean + dirty) is what one more such process adds."""
+    fields = {}
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        name, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            fields[name] = int(rest.split()[0]) / 1024
+    return fields["Rss"], fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"]
 
 
 def rss_mib(pid):
@@ -178,7 +191,7 @@ def main():
     try:
         url = appliance.url + "/v1/chat/completions"
         time.sleep(2)
-        idle = {name: rss_mib(pid) for name, pid in appliance.processes.items()}
+        idle = {name: idle_memory_mib(pid) for name, pid in appliance.processes.items()}
         answer = fetch(url, appliance.certificate, CHAT_BODY)
         stream = fetch(url, appliance.certificate, streams.STREAM_BODY)
         mock, mock_url, mock_cert = start_mock(appliance.directory, answer, stream)
@@ -261,12 +274,13 @@ def main():
           f"{1000 * statistics.median(ttfb):.2f} ms, p99 {1000 * percentile(ttfb, 99):.2f} ms; mock p50 "
           f"{1000 * statistics.median(mock_ttfb):.2f} ms, p99 {1000 * percentile(mock_ttfb, 99):.2f} ms; "
           f"{len(ttfb_errors)} improper ends.")
-    print("\nMemory (RSS, MiB):\n")
-    print("| process | idle | after the load | 256 open streams |")
-    print("|---|---|---|---|")
+    print("\nMemory (MiB; RSS unless named; see idle_memory_mib for PSS and private):\n")
+    print("| process | idle RSS | idle PSS | idle private | after the load | 256 open streams |")
+    print("|---|---|---|---|---|---|")
     for name in names:
         slow_name = name if name in slow.processes else None
-        print(f"| {name} | {idle.get(name, float('nan')):.1f} | {loaded.get(name, float('nan')):.1f} | "
+        rss, pss, private = idle.get(name, (float("nan"),) * 3)
+        print(f"| {name} | {rss:.1f} | {pss:.1f} | {private:.1f} | {loaded.get(name, float('nan')):.1f} | "
               f"{under.get(slow_name, float('nan')) if slow_name else float('nan'):.1f} |")
     print(f"\n256 open streams: {256 - len(stream_failures)} ended with a signed chunk and [DONE], "
           f"{len(stream_failures)} failed{': ' + stream_failures[0] if stream_failures else ''}.")
