@@ -7,9 +7,8 @@ own for the 10,000-stream check in docs/performance.md:
 
 A stream passes when its status is 200, its body ends with `data: [DONE]` and the chunk before it
 carries `tee_signature` (the signature itself is verified by the Swift load test in
-Tests/ApplianceTests, which re-derives both hashes). Connections come from 127.0.0.2 and up, 500
-per address, the way many clients reach the appliance: tls-front limits connections per client
-address (1024 by default), and one address would hit that limit, not a capacity limit.
+Tests/ApplianceTests, which re-derives both hashes). Every connection comes from 127.0.0.1, as
+from any one load generator: under `supervisor --dev` tls-front has no per-address cap.
 """
 import argparse
 import asyncio
@@ -23,8 +22,6 @@ STREAM_BODY = json.dumps({
     "model": "local", "stream": True,
     "messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Say hello to everyone here"}],
 }, separators=(",", ":"))
-
-PER_ADDRESS = 500
 
 
 class Outcome:
@@ -72,14 +69,13 @@ def check_stream(status, body):
     return None
 
 
-async def one_stream(index, url, context, body, progress, release, outcome, handshakes):
+async def one_stream(url, context, body, progress, release, outcome, handshakes):
     parts = urlsplit(url)
     try:
         try:
             async with handshakes:
                 reader, writer = await asyncio.open_connection(
-                    parts.hostname, parts.port, ssl=context, server_hostname=parts.hostname,
-                    local_addr=(f"127.0.0.{2 + index // PER_ADDRESS}", 0), limit=1 << 20)
+                    parts.hostname, parts.port, ssl=context, server_hostname=parts.hostname, limit=1 << 20)
         finally:
             progress.connected()
         await release.wait()
@@ -123,7 +119,7 @@ async def run_streams(url, cafile, count, body=STREAM_BODY, on_all_open=None, ti
     outcomes = [Outcome() for _ in range(count)]
     progress, release = Progress(count), asyncio.Event()
     handshakes = asyncio.Semaphore(256)
-    tasks = [asyncio.ensure_future(one_stream(i, url, context, body, progress, release, outcomes[i], handshakes))
+    tasks = [asyncio.ensure_future(one_stream(url, context, body, progress, release, outcomes[i], handshakes))
              for i in range(count)]
     await asyncio.wait_for(progress.all_connected.wait(), timeout)
     release.set()

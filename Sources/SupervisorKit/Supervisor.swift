@@ -202,13 +202,16 @@ public actor Supervisor {
             // A restart binds where the appliance already serves: with port 0 the first start's
             // OS-chosen port, not a new one that clients and `status` do not know.
             let listen = ready?.listen ?? configuration.listen
+            // In dev every client is a local process on loopback, one address for all: a
+            // per-address cap would stop a load test at 1,024 streams. The total cap remains.
+            let perClient = configuration.dev ? ["--max-connections-per-client", "0"] : []
             return (
                 configuration.programs.tlsFront,
                 [
                     "--listen", listen.description, "--key-service", keyService, "--workers", workers,
                     "--control", "unix://" + configuration.tlsFrontControlSocket,
                     "--certificate-out", configuration.certificatePath,
-                ] + metricsArguments(name, role) + configuration.tlsFrontArguments
+                ] + perClient + metricsArguments(name, role) + configuration.tlsFrontArguments
             )
         case .worker:
             let egress = configuration.egressBridge.map { ["--egress-proxy", $0.hostAndPort] } ?? []

@@ -55,7 +55,7 @@ struct TLSFrontCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Open client connections in total; beyond it a connection gets one 503 and is closed.")
     var maximumConnections: Int = 16384
 
-    @Option(name: .customLong("max-connections-per-client"), help: "Open connections per client address (the PROXY header's source behind host-proxy).")
+    @Option(name: .customLong("max-connections-per-client"), help: "Open connections per client address (the PROXY header's source behind host-proxy); 0: no per-client cap.")
     var maximumConnectionsPerClient: Int = 1024
 
     @Option(name: .customLong("max-header-bytes"), help: "Largest request line plus header fields in bytes (431 above).")

@@ -34,6 +34,11 @@ public final class TLSFront: Sendable {
         guard configuration.maximumBodyBytes > 0 else {
             throw .invalidConfiguration("the body limit must be at least 1 byte, got \(configuration.maximumBodyBytes)")
         }
+        guard configuration.maximumConnections > 0, configuration.maximumConnectionsPerClient >= 0 else {
+            throw .invalidConfiguration(
+                "the connection limits must be at least 1 in total and 0 (no cap) or more per client, got "
+                    + "\(configuration.maximumConnections) and \(configuration.maximumConnectionsPerClient)")
+        }
         do {
             certificate = try ServerCertificate.generate(subjectAlternativeNames: configuration.subjectAlternativeNames)
         } catch {
@@ -201,7 +206,9 @@ public final class TLSFront: Sendable {
         // TLSChannel's pipeline, with the connection deadlines around the HTTP codec (see
         // `ConnectionDeadlines`: one half after the TLS handler, one after the decoder).
         let listener = try await configuration.listen.bind { channel in
-            channel.eventLoop.makeCompletedFuture { () -> ConnectionDeadlines in
+            // The deadlines handler is not Sendable; NIOLoopBound carries it to the next step,
+            // which runs on the same channel's event loop.
+            channel.eventLoop.makeCompletedFuture { () -> NIOLoopBound<ConnectionDeadlines> in
                 let operations = channel.pipeline.syncOperations
                 if proxyProtocol {
                     try operations.addHandler(ProxyProtocolHandler(timeout: .seconds(10), logger: logger))
@@ -209,12 +216,12 @@ public final class TLSFront: Sendable {
                 let deadlines = ConnectionDeadlines(handshake: handshakeTimeout, requestHead: requestHeadTimeout)
                 try operations.addHandler(NIOSSLServerHandler(context: sslContext))
                 try operations.addHandler(ConnectionDeadlines.RawSide(deadlines))
-                return deadlines
+                return NIOLoopBound(deadlines, eventLoop: channel.eventLoop)
             }.flatMap { deadlines in
                 http.setup(channel: channel, logger: logger).flatMapThrowing { value in
                     let operations = channel.pipeline.syncOperations
                     let state = try operations.handler(type: HTTPConnectionStateHandler.self)
-                    try operations.addHandler(ConnectionDeadlines.HeadSide(deadlines), position: .before(state))
+                    try operations.addHandler(ConnectionDeadlines.HeadSide(deadlines.value), position: .before(state))
                     return ConnectionChannel(http: http, value: value)
                 }
             }

@@ -22,7 +22,8 @@ public struct TLSFrontConfiguration: Sendable {
     /// ready (one restarting); 503 after.
     public var queueTimeout: Duration
     /// Open client connections, in total and per client address (the PROXY header's source
-    /// behind host-proxy); a connection over either gets one 503 and is closed.
+    /// behind host-proxy); a connection over either gets one 503 and is closed. A per-client
+    /// limit of 0 means only the total applies.
     public var maximumConnections: Int
     public var maximumConnectionsPerClient: Int
     /// The request line and header fields together; 431 above.

@@ -13,6 +13,8 @@ struct InferenceEndpoint: Sendable {
     let registry: ModelRegistry
     let providers: ProviderRouter
     let keyService: KeyServiceClient
+    /// Provider keys from `keyService`, reused for a second (`ProviderSecretsCache`).
+    let secrets: ProviderSecretsCache
     /// Silence after which a stream gets a keep-alive comment (see `WorkerReply.eventStream`).
     let streamKeepAlive: Duration
     let logger: Logger
@@ -26,14 +28,20 @@ struct InferenceEndpoint: Sendable {
     func respond(route: InferenceRequest.Route, body: [UInt8], headers: [(String, String)] = [], charge: Charge? = nil) async -> WorkerReply {
         let dialect = route.dialect
         let meter = charge.map { Meter(charge: $0, requestBytes: body.count) }
-        if let native = nativeRoute(route, body: body) {
-            return await respondNatively(native.value, modelRoute: native.modelRoute, headers: headers, meter: meter)
+        let value: JSONValue
+        do throws(APIError) {
+            value = try Self.parse(body)
+        } catch {
+            return .json(error, dialect)
+        }
+        if let modelRoute = nativeRoute(route, value: value) {
+            return await respondNatively(value, modelRoute: modelRoute, headers: headers, meter: meter)
         }
         let request: InferenceRequest
         let modelRoute: ModelRoute
         let apiKey: String?
         do throws(APIError) {
-            request = try Self.validate(route: route, body: body)
+            request = try Self.validate(route: route, value: value)
             modelRoute = try lookUp(request.model)
             apiKey = try await self.apiKey(for: modelRoute)
         } catch {
@@ -62,13 +70,13 @@ struct InferenceEndpoint: Sendable {
     func countTokens(body: [UInt8], headers: [(String, String)] = []) async -> WorkerReply {
         do throws(APIError) {
             let value = try Self.parse(body)
-            if let native = nativeRoute(.messages, body: body) {
+            if let modelRoute = nativeRoute(.messages, value: value) {
                 let request: NativeMessagesRequest
                 do { request = try NativeMessagesRequest(body: value, countingTokens: true) } catch { throw .invalidRequest(error) }
-                let apiKey = try await apiKey(for: native.modelRoute)
+                let apiKey = try await apiKey(for: modelRoute)
                 do {
                     let count = try await providers.anthropicNative.countTokens(
-                        request.body, route: native.modelRoute, apiKey: apiKey, clientHeaders: headers)
+                        request.body, route: modelRoute, apiKey: apiKey, clientHeaders: headers)
                     return .json(status: 200, body: JSONWriter.serialize(.object(count), style: .compact))
                 } catch {
                     throw .provider(error)
@@ -87,11 +95,11 @@ struct InferenceEndpoint: Sendable {
     /// The model's route when this request goes to Anthropic as sent (the routing rule is
     /// `Route.passesThrough`); nil sends it down the validating, translating path, which also
     /// produces every error for bodies that are not JSON or name no known model.
-    private func nativeRoute(_ route: InferenceRequest.Route, body: [UInt8]) -> (value: JSONValue, modelRoute: ModelRoute)? {
-        guard route == .messages, let value = try? JSONParser().parse(body), let model = value["model"]?.stringValue,
-            let modelRoute = try? registry.route(for: model), route.passesThrough(toAnthropic: modelRoute.provider == .anthropic)
+    private func nativeRoute(_ route: InferenceRequest.Route, value: JSONValue) -> ModelRoute? {
+        guard route == .messages, let model = value["model"]?.stringValue, let modelRoute = try? registry.route(for: model),
+            route.passesThrough(toAnthropic: modelRoute.provider == .anthropic)
         else { return nil }
-        return (value, modelRoute)
+        return modelRoute
     }
 
     private func lookUp(_ model: String) throws(APIError) -> ModelRoute {
@@ -197,8 +205,7 @@ struct InferenceEndpoint: Sendable {
         }
     }
 
-    static func validate(route: InferenceRequest.Route, body: [UInt8]) throws(APIError) -> InferenceRequest {
-        let value = try parse(body)
+    static func validate(route: InferenceRequest.Route, value: JSONValue) throws(APIError) -> InferenceRequest {
         do {
             return try InferenceRequest(route: route, body: value)
         } catch {
@@ -206,18 +213,19 @@ struct InferenceEndpoint: Sendable {
         }
     }
 
-    /// The provider key from key-service, fetched per request so an injection or rotation takes
-    /// effect at once. A model that needs a key nobody injected is a 503 before any streaming.
+    /// The provider key from key-service (through `secrets`: a new key takes effect at once, a
+    /// replaced one within a second). A model that needs a key nobody injected is a 503 before
+    /// any streaming.
     private func apiKey(for route: ModelRoute) async throws(APIError) -> String? {
         guard let keyName = route.keyName else { return nil }
-        let secrets: ProviderSecrets
+        let found: String?
         do {
-            secrets = try await keyService.providerSecrets()
+            found = try await secrets.key(named: keyName)
         } catch {
             logger.error("provider secrets unavailable", metadata: ["error": "\(error)"])
             throw .unavailable("the key service is unavailable; retry shortly", retryAfterSeconds: 1)
         }
-        guard let key = secrets.apiKeys[keyName] else {
+        guard let key = found else {
             throw .unavailable(ProviderError.missingCredentials(provider: route.provider.name).description)
         }
         return key

@@ -97,6 +97,7 @@ public struct InferenceWorker: Sendable {
             registry: configuration.registry,
             providers: ProviderRouter(http: http, local: LocalModel(tokenDelay: configuration.localTokenDelay)),
             keyService: keyService,
+            secrets: ProviderSecretsCache { () throws(KeyServiceClientError) in try await keyService.providerSecrets() },
             streamKeepAlive: configuration.streamKeepAlive,
             logger: logger
         )

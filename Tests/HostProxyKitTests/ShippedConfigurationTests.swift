@@ -34,6 +34,19 @@ struct ShippedConfigurationTests {
         #expect(configuration.metrics == (try Endpoint(parsing: "tcp://127.0.0.1:9101")))
     }
 
+    /// The shipped ingress admits as many clients as tls-front does (its default --max-connections,
+    /// 16,384), and the unit's open-file limit holds them: two descriptors per tunnel (client
+    /// and enclave side), for ingress and egress, plus a margin for listeners and metrics.
+    @Test func shippedLimitsHoldTheirConnections() throws {
+        let configuration = try HostProxyConfiguration.load(path: try Self.imageFile("host-proxy.json"))
+        let ingress = try #require(configuration.ingress?.maxConnections)
+        let egress = try #require(configuration.egress?.maxConnections)
+        #expect(ingress == 16384)
+        let unit = try String(contentsOfFile: try Self.imageFile("host-proxy.service"), encoding: .utf8)
+        let limit = try #require(unit.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") }.flatMap { Int($0.dropFirst("LimitNOFILE=".count)) })
+        #expect(2 * ingress + 2 * egress + 256 <= limit, "LimitNOFILE=\(limit)")
+    }
+
     @Test func unitRunsTheExampleConfigurationUnderSystemdSupervision() throws {
         let unit = try String(contentsOfFile: try Self.imageFile("host-proxy.service"), encoding: .utf8)
         let lines = Set(unit.split(separator: "\n").map(String.init))

@@ -30,4 +30,21 @@ struct ControlCommandTests {
             SupervisorControlServer.command(from: ByteBuffer(string: "scale 2\r\n")), on: supervisor)
         #expect(scale == "error the appliance is still starting", "\(scale)")
     }
+
+    /// In dev every client is a local process on 127.0.0.1: tls-front gets no per-address cap
+    /// there (a load test stopped at 1,024 streams), and keeps its default elsewhere.
+    @Test func devLiftsTLSFrontsPerClientCap() async throws {
+        for dev in [true, false] {
+            let supervisor = Supervisor(
+                configuration: SupervisorConfiguration(
+                    programs: .init(directory: "/nonexistent"), runtimeDirectory: "/nonexistent/runtime",
+                    listen: try Endpoint.tcp(host: "127.0.0.1", port: 0), dev: dev),
+                output: { _ in })
+            let (_, arguments) = await supervisor.arguments(for: "tls-front", role: .tlsFront)
+            let lifted = arguments.indices.contains { i in
+                i + 1 < arguments.count && arguments[i] == "--max-connections-per-client" && arguments[i + 1] == "0"
+            }
+            #expect(lifted == dev, "\(arguments)")
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import EnclaveIPC
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -150,6 +151,35 @@ struct ResilienceTests {
             let (status, body, _) = try await harness.get("/health")
             #expect(status == 503)
             #expect(body.contains("per-client limit"), "\(body)")
+        }
+    }
+
+    @Test func aPerClientLimitOf0LeavesOnlyTheTotal() {
+        let limiter = ConnectionLimiter(maximumTotal: 3, maximumPerClient: 0)
+        #expect((0..<3).map { _ in limiter.admit(client: "127.0.0.1") } == [nil, nil, nil])
+        #expect(limiter.admit(client: "127.0.0.1") == .total(3))
+        #expect(limiter.admit(client: nil) == .total(3))
+        for _ in 0..<5 { limiter.release(client: "127.0.0.1") }
+        #expect(limiter.open == 0)
+        #expect(limiter.admit(client: "10.0.0.1") == nil)
+        // With a per-client limit, the same address is capped before the total.
+        let capped = ConnectionLimiter(maximumTotal: 3, maximumPerClient: 1)
+        #expect(capped.admit(client: "127.0.0.1") == nil)
+        #expect(capped.admit(client: "127.0.0.1") == .perClient(1))
+    }
+
+    @Test func negativeOrZeroConnectionLimitsAreRefusedAtStart() throws {
+        for (total, perClient) in [(0, 1), (10, -1)] {
+            var configuration = TLSFrontConfiguration(
+                listen: try Endpoint.tcp(host: "127.0.0.1", port: 0), keyService: try Endpoint.unix(path: "/nonexistent/key.sock"),
+                workers: [], control: nil)
+            configuration.maximumConnections = total
+            configuration.maximumConnectionsPerClient = perClient
+            #expect {
+                _ = try TLSFront(configuration: configuration, logger: Logger(label: "test"))
+            } throws: { error in
+                "\(error)".contains("connection limits must be at least 1 in total and 0 (no cap) or more per client")
+            }
         }
     }
 }

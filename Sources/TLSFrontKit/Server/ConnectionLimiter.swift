@@ -1,7 +1,8 @@
 import Synchronization
 
 /// Counts open client connections, in total and per client address, so one client (or a flood
-/// of them) cannot take every file descriptor. A connection over either cap is still answered,
+/// of them) cannot take every file descriptor. A per-client maximum of 0 means no per-client cap
+/// (the supervisor's `--dev` mode, where every client is a local process on loopback). A connection over either cap is still answered,
 /// once, with a 503 that says which cap it hit, and then closed: a client that only sees a
 /// reset cannot tell an overload from a fault.
 final class ConnectionLimiter: Sendable {
@@ -35,6 +36,7 @@ final class ConnectionLimiter: Sendable {
     func admit(client: String?) -> Refusal? {
         state.withLock { state in
             state.total += 1
+            guard maximumPerClient > 0 else { return state.total > maximumTotal ? .total(maximumTotal) : nil }
             if let client { state.perClient[client, default: 0] += 1 }
             if state.total > maximumTotal { return .total(maximumTotal) }
             if let client, state.perClient[client, default: 0] > maximumPerClient { return .perClient(maximumPerClient) }
