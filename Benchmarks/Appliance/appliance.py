@@ -51,7 +51,8 @@ def cpu_seconds(pid):
 def idle_memory_mib(pid):
     """RSS, PSS and private memory (MiB). RSS counts every shared page in full (the Swift
     runtime, Foundation and the executable's code, which all processes and workers share); PSS
-    divides each by its sharers; private (clean + dirty) is what one more such process adds."""
+    divides each by its sharers; private (clean + dirty) counts the pages no other process maps:
+    for a worker, of which the pool runs several, what one more worker adds."""
     fields = {}
     for line in open(f"/proc/{pid}/smaps_rollup"):
         name, _, rest = line.partition(":")
