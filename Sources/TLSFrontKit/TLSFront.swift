@@ -87,6 +87,9 @@ public final class TLSFront: Sendable {
         // proxy can send the request to another worker, instead of AsyncHTTPClient retrying the
         // same socket with backoff until the request times out.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        // No tracing spans: nothing here collects them, yet building each request's span and its
+        // attributes (URL, method, body size) was 2.6% of tls-front's CPU in the profile.
+        clientConfiguration.tracing.tracer = nil
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         do {
             try await serve(client: client, onListening: onListening)

@@ -1,4 +1,5 @@
 import EnclaveIPC
+import Foundation
 import Testing
 
 @testable import TLSFrontKit
@@ -58,5 +59,24 @@ struct WorkerPoolTests {
         #expect(pool.replaceMembers(with: [a]).isEmpty)
         #expect(pool.outstanding(on: a) == 1)
         #expect(pool.members == [a])
+    }
+}
+
+@Suite("worker URLs")
+struct WorkerAddressTests {
+    @Test func unixSocketPathsArePercentEncodedAsTheHost() throws {
+        let url = WorkerAddress.url(try Endpoint.unix(path: "/tmp/run dir/worker-1.sock"), "/v1/chat/completions?x=1")
+        #expect(url == "http+unix://%2Ftmp%2Frun%20dir%2Fworker-1.sock/v1/chat/completions?x=1")
+        // Against Foundation's encoder with RFC 3986's unreserved set, over every printable ASCII
+        // byte and a two-byte UTF-8 character (a path is at most 107 bytes).
+        var unreserved = CharacterSet(charactersIn: "-._~")
+        unreserved.formUnion(CharacterSet(charactersIn: "a"..."z"))
+        unreserved.formUnion(CharacterSet(charactersIn: "A"..."Z"))
+        unreserved.formUnion(CharacterSet(charactersIn: "0"..."9"))
+        let path = "/" + String(decoding: (32...126).map { UInt8($0) }, as: UTF8.self) + "é/s.sock"
+        let expected = try #require(path.addingPercentEncoding(withAllowedCharacters: unreserved))
+        #expect(WorkerAddress.url(try Endpoint.unix(path: path), "/") == "http+unix://" + expected + "/")
+        #expect(WorkerAddress.url(try Endpoint.tcp(host: "127.0.0.1", port: 9), "/a") == "http://127.0.0.1:9/a")
+        #expect(WorkerAddress.url(try Endpoint.tcp(host: "::1", port: 9), "/a") == "http://[::1]:9/a")
     }
 }

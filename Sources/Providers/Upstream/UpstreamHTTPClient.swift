@@ -20,6 +20,8 @@ public final class UpstreamHTTPClient: Sendable {
             timeout: .init(connect: TimeAmount(configuration.connectTimeout), read: TimeAmount(configuration.readTimeout)),
             proxy: configuration.proxy.map { .server(host: $0.host, port: $0.port) })
         config.redirectConfiguration = .disallow
+        // No tracing spans: nothing in the enclave collects them (see tls-front's client).
+        config.tracing.tracer = nil
         if configuration.proxy != nil {
             // Behind the egress proxy a failed connection is almost always a CONNECT the host
             // refused by policy or already tried on every address with its own timeout.

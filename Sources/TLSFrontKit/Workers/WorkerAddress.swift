@@ -15,12 +15,22 @@ enum WorkerAddress {
     static func url(_ endpoint: Endpoint, _ pathAndQuery: String) -> String {
         switch endpoint.address {
         case .unix(let path):
-            let host = path.utf8.map { byte -> String in
+            // Built byte by byte: this runs for every forwarded request, and a String per byte
+            // was 3% of tls-front's CPU in the profile.
+            let hex = Array("0123456789ABCDEF".utf8)
+            var url = Array("http+unix://".utf8)
+            url.reserveCapacity(url.count + 3 * path.utf8.count + pathAndQuery.utf8.count)
+            for byte in path.utf8 {
                 let isUnreserved = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                     || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
-                return isUnreserved ? String(UnicodeScalar(byte)) : "%" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-            }.joined()
-            return "http+unix://\(host)\(pathAndQuery)"
+                if isUnreserved {
+                    url.append(byte)
+                } else {
+                    url += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                }
+            }
+            url += pathAndQuery.utf8
+            return String(decoding: url, as: UTF8.self)
         case .tcp(let host, let port):
             return host.contains(":") ? "http://[\(host)]:\(port)\(pathAndQuery)" : "http://\(host):\(port)\(pathAndQuery)"
         case .vsock(let cid, let port):
