@@ -1,10 +1,10 @@
 import Synchronization
 
 /// Counts open client connections, in total and per client address, so one client (or a flood
-/// of them) cannot take every file descriptor. A per-client maximum of 0 means no per-client cap
-/// (the supervisor's `--dev` mode, where every client is a local process on loopback). A connection over either cap is still answered,
+/// of them) cannot take every file descriptor. A connection over either cap is still answered,
 /// once, with a 503 that says which cap it hit, and then closed: a client that only sees a
-/// reset cannot tell an overload from a fault.
+/// reset cannot tell an overload from a fault. A per-client maximum of 0 means no per-client
+/// cap (the supervisor's `--dev` mode, where every client is a local process on loopback).
 final class ConnectionLimiter: Sendable {
     enum Refusal: Sendable, Equatable {
         case total(Int), perClient(Int)
@@ -36,10 +36,11 @@ final class ConnectionLimiter: Sendable {
     func admit(client: String?) -> Refusal? {
         state.withLock { state in
             state.total += 1
-            guard maximumPerClient > 0 else { return state.total > maximumTotal ? .total(maximumTotal) : nil }
-            if let client { state.perClient[client, default: 0] += 1 }
+            // Without a per-client cap nothing is counted per client (`release` finds no entry).
+            let counted = maximumPerClient > 0 ? client : nil
+            if let counted { state.perClient[counted, default: 0] += 1 }
             if state.total > maximumTotal { return .total(maximumTotal) }
-            if let client, state.perClient[client, default: 0] > maximumPerClient { return .perClient(maximumPerClient) }
+            if let counted, state.perClient[counted, default: 0] > maximumPerClient { return .perClient(maximumPerClient) }
             return nil
         }
     }

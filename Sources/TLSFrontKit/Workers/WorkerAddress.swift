@@ -4,6 +4,8 @@ import EnclaveIPC
 /// TCP is accepted for tests and local debugging. vsock is refused: workers run in the same
 /// enclave as tls-front.
 enum WorkerAddress {
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
     static func validate(_ endpoint: Endpoint) throws(TLSFrontError) {
         if case .vsock = endpoint.address {
             throw .invalidConfiguration("worker \(endpoint): workers are reached over unix:// or tcp://, not vsock://")
@@ -17,7 +19,6 @@ enum WorkerAddress {
         case .unix(let path):
             // Built byte by byte: this runs for every forwarded request, and a String per byte
             // was 3% of tls-front's CPU in the profile.
-            let hex = Array("0123456789ABCDEF".utf8)
             var url = Array("http+unix://".utf8)
             url.reserveCapacity(url.count + 3 * path.utf8.count + pathAndQuery.utf8.count)
             for byte in path.utf8 {
@@ -26,7 +27,7 @@ enum WorkerAddress {
                 if isUnreserved {
                     url.append(byte)
                 } else {
-                    url += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                    url += [UInt8(ascii: "%"), Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)]]
                 }
             }
             url += pathAndQuery.utf8
