@@ -48,7 +48,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def idle_memory_mib(pid):
+def memory_mib(pid):
     """RSS, PSS and private memory (MiB). RSS counts every shared page in full (the Swift
     runtime, Foundation and the executable's code, which all processes and workers share); PSS
     divides each by its sharers; private (clean + dirty) counts the pages no other process maps:
@@ -62,10 +62,7 @@ def idle_memory_mib(pid):
 
 
 def rss_mib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return memory_mib(pid)[0]
 
 
 def openssl_rate(arguments):
@@ -192,7 +189,7 @@ def main():
     try:
         url = appliance.url + "/v1/chat/completions"
         time.sleep(2)
-        idle = {name: idle_memory_mib(pid) for name, pid in appliance.processes.items()}
+        idle = {name: memory_mib(pid) for name, pid in appliance.processes.items()}
         answer = fetch(url, appliance.certificate, CHAT_BODY)
         stream = fetch(url, appliance.certificate, streams.STREAM_BODY)
         mock, mock_url, mock_cert = start_mock(appliance.directory, answer, stream)
@@ -275,7 +272,7 @@ def main():
           f"{1000 * statistics.median(ttfb):.2f} ms, p99 {1000 * percentile(ttfb, 99):.2f} ms; mock p50 "
           f"{1000 * statistics.median(mock_ttfb):.2f} ms, p99 {1000 * percentile(mock_ttfb, 99):.2f} ms; "
           f"{len(ttfb_errors)} improper ends.")
-    print("\nMemory (MiB; RSS unless named; see idle_memory_mib for PSS and private):\n")
+    print("\nMemory (MiB; RSS unless named; see memory_mib for PSS and private):\n")
     print("| process | idle RSS | idle PSS | idle private | after the load | 256 open streams |")
     print("|---|---|---|---|---|---|")
     for name in names:
