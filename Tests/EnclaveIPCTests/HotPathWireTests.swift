@@ -88,8 +88,12 @@ struct HotPathWireTests {
     }
 
     @Test func anythingElseGoesToTheStrictDecoderWithItsVerdict() throws {
-        let request = KeyServiceRequest.signInference(requestHash: randomDigest(), outputHash: randomDigest())
+        // The request hash starts with three 0xFF bytes, "////" in base64, so the escaped-slash
+        // variant below always differs from the canonical text.
+        let slashed = Keccak256Digest(bytes: [0xFF, 0xFF, 0xFF] + randomDigest().bytes.prefix(29))!
+        let request = KeyServiceRequest.signInference(requestHash: slashed, outputHash: randomDigest())
         let canonical = text(try KeyServiceCodec.encode(request, id: 7))
+        try #require(canonical.contains("/"))
         let hash31 = Data((0..<31).map { UInt8($0) }).base64EncodedString()
         let variants = [
             canonical.replacingOccurrences(of: ",", with: ", "),  // whitespace
@@ -104,8 +108,7 @@ struct HotPathWireTests {
             #"{"id":7,"outputHash":"!!","requestHash":"AA==","type":"signInference"}"#,  // not base64
             String(canonical.dropLast()),  // truncated
         ]
-        // The fast path declines unless the input is exactly its layout, which here only
-        // the escaped-slash variant might match (it never does: a backslash is not base64).
+        // Each variant differs from the fast path's layout, so the strict decoder has the verdict.
         for variant in variants { declined(ByteBuffer(string: variant)) }
         // An answer with an error, or a signature outside the limits, is not the fast path's.
         let failure = KeyServiceResponse.failure(KeyServiceError(.internalError, "RSA-PSS signing failed"))
