@@ -23,15 +23,10 @@ SUITE_NAMES = {oracle.KEM_X25519: "x25519", oracle.KEM_XWING: "xwing"}
 
 
 def seal(config, request):
-    """Returns (encapsulated request, enc, response secret, aead) for one key configuration."""
-    kem = config["kem_id"]
-    kdf, aead = config["suites"][0]
-    suite = oracle.cipher_suite(kem, kdf, aead)
-    header = oracle.request_header(config["key_id"], kem, kdf, aead)
-    enc, sender = suite.create_sender_context(oracle.public_key(suite, kem, config["public_key"]),
-                                              oracle.REQUEST_LABEL + b"\x00" + header)
-    secret = sender.export(oracle.RESPONSE_LABEL, max(oracle.NONCE_LENGTH, oracle.AEAD_KEY_LENGTH[aead]))
-    return header + enc + sender.seal(request, b""), enc, secret, aead
+    """Returns (encapsulated request, enc, response secret, aead) for one key configuration
+    as `ohttp_client.Gateway` parsed it."""
+    wire, enc, sender, aead = oracle.seal_request(dict(config, kem=config["kem_id"]), request)
+    return wire, enc, bytes.fromhex(oracle.exported_secrets(sender, aead)["response_secret"]), aead
 
 
 def prepare(url, cafile, chat_body, directory, count=200):

@@ -142,21 +142,29 @@ def exported_secrets(context, aead: int) -> dict:
     }
 
 
-def encapsulate(args: dict) -> dict:
-    config = parse_key_config(bytes.fromhex(args["key_config"]))
+def seal_request(config: dict, request: bytes, ephemeral_private_key: bytes | None = None):
+    """Encapsulates `request` (RFC 9458 §4.3) to a parsed key configuration with its first
+    suite; a fixed X25519 ephemeral key makes it reproducible. Returns (encapsulated request,
+    enc, the sender context, aead)."""
     kem = config["kem"]
     kdf, aead = config["suites"][0]
     suite = cipher_suite(kem, kdf, aead)
     header = request_header(config["key_id"], kem, kdf, aead)
     ephemeral = None
-    if "ephemeral_private_key" in args:
-        raw = bytes.fromhex(args["ephemeral_private_key"])
-        public = x25519.X25519PrivateKey.from_private_bytes(raw).public_key().public_bytes_raw()
-        ephemeral = KEMKeyPair(suite.kem.deserialize_private_key(raw), suite.kem.deserialize_public_key(public))
+    if ephemeral_private_key is not None:
+        public = x25519.X25519PrivateKey.from_private_bytes(ephemeral_private_key).public_key().public_bytes_raw()
+        ephemeral = KEMKeyPair(suite.kem.deserialize_private_key(ephemeral_private_key),
+                               suite.kem.deserialize_public_key(public))
     enc, sender = suite.create_sender_context(
         public_key(suite, kem, config["public_key"]), REQUEST_LABEL + b"\x00" + header, eks=ephemeral)
-    ciphertext = sender.seal(bytes.fromhex(args["request"]), b"")
-    return {"encapsulated_request": (header + enc + ciphertext).hex(), "enc": enc.hex(), **exported_secrets(sender, aead)}
+    return header + enc + sender.seal(request, b""), enc, sender, aead
+
+
+def encapsulate(args: dict) -> dict:
+    ephemeral = bytes.fromhex(args["ephemeral_private_key"]) if "ephemeral_private_key" in args else None
+    wire, enc, sender, aead = seal_request(
+        parse_key_config(bytes.fromhex(args["key_config"])), bytes.fromhex(args["request"]), ephemeral)
+    return {"encapsulated_request": wire.hex(), "enc": enc.hex(), **exported_secrets(sender, aead)}
 
 
 def decapsulate(args: dict) -> dict:
